@@ -1,0 +1,148 @@
+//! Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK…) and how they are served.
+//!
+//! A blocked client is registered under each key it waits for, in arrival order. A write that
+//! may serve them (a push, an add, RENAME onto the key…) marks the key ready; after the
+//! command, [`serve_ready_keys`] re-runs each waiting client's command, first come first
+//! served, while the key can still serve them, and queues the reply in the client's outbox.
+
+use std::collections::VecDeque;
+
+use crate::client::{flags, BlockKind, BlockState};
+use crate::keyspace::ValueRef;
+use crate::reply::Reply;
+use crate::server::Server;
+
+/// Registers the client as blocked on `state.keys`.
+pub fn block_client(srv: &mut Server, slot: usize, state: BlockState) {
+    let id = srv.clients[slot].id;
+    let db = &mut srv.dbs[state.db];
+    for key in &state.keys {
+        db.blocking.entry(key.clone()).or_insert_with(VecDeque::new).push_back(id);
+    }
+    let client = &mut srv.clients[slot];
+    client.set(flags::BLOCKED, true);
+    client.blocked = Some(state);
+    srv.blocked_clients += 1;
+}
+
+/// Removes the client's registrations; returns what it was waiting for, if blocked.
+pub fn unblock(srv: &mut Server, slot: usize) -> Option<BlockState> {
+    let client = srv.clients.get_mut(slot)?;
+    let state = client.blocked.take()?;
+    let id = client.id;
+    client.set(flags::BLOCKED, false);
+    let db = &mut srv.dbs[state.db];
+    for key in &state.keys {
+        if let Some(queue) = db.blocking.get_mut(key) {
+            queue.retain(|&c| c != id);
+            if queue.is_empty() {
+                db.blocking.remove(key);
+            }
+        }
+    }
+    srv.blocked_clients -= 1;
+    Some(state)
+}
+
+/// The client's timeout passed: unblocks it and returns the timeout reply to send, or None
+/// if it was served meanwhile.
+pub fn timeout(srv: &mut Server, slot: usize) -> Option<Reply> {
+    let state = unblock(srv, slot)?;
+    Some(state.timeout_reply)
+}
+
+/// Whether `key` can serve a client blocked with `kind` (exists with the right type).
+fn can_serve(srv: &Server, db: usize, key: &[u8], kind: BlockKind) -> bool {
+    let Some(entry) = srv.dbs[db].peek(key) else { return false };
+    if entry.expire().is_some_and(|w| w <= srv.fx.now_ms) {
+        return false;
+    }
+    let type_name = match entry.value() {
+        ValueRef::Str(_) => "string",
+        ValueRef::Object(o) => o.type_name(),
+    };
+    match kind {
+        BlockKind::List => type_name == "list",
+        BlockKind::ZSet => type_name == "zset",
+        BlockKind::Stream => type_name == "stream",
+        BlockKind::Module | BlockKind::Wait | BlockKind::Pause => false,
+    }
+}
+
+/// Serves clients blocked on keys that became ready, until no key is ready.
+pub fn serve_ready_keys(srv: &mut Server) {
+    while !srv.fx.ready_keys.is_empty() {
+        let mut ready = std::mem::take(&mut srv.fx.ready_keys);
+        ready.dedup();
+        for (db, key) in ready {
+            serve_key(srv, db, &key);
+        }
+        if !srv.fx.events.is_empty() {
+            crate::pubsub::publish_keyspace_events(srv);
+        }
+    }
+}
+
+fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
+    let Some(queue) = srv.dbs[db].blocking.get(key) else { return };
+    let waiting: Vec<u64> = queue.iter().copied().collect();
+    for id in waiting {
+        let Some(slot) = srv.clients.slot_of(id) else { continue };
+        let Some(kind) = srv.clients[slot].blocked.as_ref().map(|b| b.kind) else { continue };
+        if !can_serve(srv, db, key, kind) {
+            // Streams serve every reader of a new entry; lists and zsets stop when empty.
+            if kind == BlockKind::Stream {
+                continue;
+            }
+            break;
+        }
+        serve_client(srv, slot);
+    }
+}
+
+/// Re-runs a blocked client's command now that a key is ready; queues its reply.
+pub fn serve_client(srv: &mut Server, slot: usize) {
+    let Some(state) = unblock(srv, slot) else { return };
+    let args: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
+    if state.kind == BlockKind::Pause {
+        // A postponed command goes through every check again, as if just received.
+        let mut out = Vec::new();
+        crate::dispatch::process_into(srv, slot, &args, &mut out);
+        if srv.clients.get(slot).is_some_and(|c| c.blocked.is_none()) {
+            srv.clients[slot].push_output(&out);
+        }
+        return;
+    }
+    let saved_db = srv.clients[slot].db;
+    srv.clients[slot].db = state.db;
+    srv.clients[slot].blocked_extra = state.extra.clone();
+    let reply = match srv.commands.lookup(&args) {
+        crate::cmd::table::Found::Command(cmd) => crate::dispatch::call(srv, slot, cmd, &args, false),
+        _ => return,
+    };
+    let client = &mut srv.clients[slot];
+    client.db = saved_db;
+    client.blocked_extra.clear();
+    if client.blocked.is_some() {
+        // Still not servable: it blocked again (re-registered at the end of the queue).
+        return;
+    }
+    let mut out = Vec::new();
+    reply.encode(&mut out, client.resp3);
+    client.push_output(&out);
+}
+
+/// CLIENT UNBLOCK: unblocks with the timeout reply, or with an UNBLOCKED error.
+pub fn unblock_by_request(srv: &mut Server, slot: usize, with_error: bool) -> bool {
+    let Some(state) = unblock(srv, slot) else { return false };
+    let reply = if with_error {
+        Reply::Error(crate::error::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+    } else {
+        state.timeout_reply
+    };
+    let client = &mut srv.clients[slot];
+    let mut out = Vec::new();
+    reply.encode(&mut out, client.resp3);
+    client.push_output(&out);
+    true
+}

@@ -1,0 +1,413 @@
+//! CLIENT and its subcommands: identity, listing, killing, pausing, reply modes.
+
+use crate::client::{flags, Client};
+use crate::cmd::args;
+use crate::cmd::spec::{acl, CommandSpec, Group, ADMIN, LOADING, NOSCRIPT, STALE};
+use crate::ctx::Ctx;
+use crate::error::{err, CmdResult, Error};
+use crate::reply::Reply;
+use crate::server::Server;
+
+const CONN: u64 = acl::CONNECTION;
+
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u64,
+    handler: crate::cmd::spec::Handler,
+    since: &'static str,
+    summary: &'static str,
+    args: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        acl: CONN,
+        handler: Some(handler),
+        group: Group::Connection,
+        since,
+        summary,
+        complexity: "O(1)",
+        args,
+        ..CommandSpec::DEFAULT
+    }
+}
+
+static SUBCOMMANDS: &[CommandSpec] = &[
+    sub("id", 2, NOSCRIPT | LOADING | STALE, client_id, "5.0.0", "Returns the unique client ID of the connection.", ""),
+    sub("info", 2, NOSCRIPT | LOADING | STALE, client_info, "6.2.0", "Returns information about the connection.", ""),
+    CommandSpec {
+        complexity: "O(N) where N is the number of client connections",
+        tips: &["nondeterministic_output"],
+        history: &[
+            ("2.8.12", "Added unique client `id` field."),
+            ("5.0.0", "Added optional `TYPE` filter."),
+            ("6.0.0", "Added `user` field."),
+            ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
+            ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+        ],
+        ..sub("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list, "2.4.0", "Lists open connections.", "[TYPE client-type=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID client-id:integer...]")
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the number of client connections",
+        history: &[
+            ("2.8.12", "Added new filter format."),
+            ("2.8.12", "`ID` option."),
+            ("3.2.0", "Added `master` type in for `TYPE` option."),
+            ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
+            ("6.2.0", "`LADDR` option."),
+        ],
+        ..sub("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill, "2.4.0", "Terminates open connections.", "filter=(old-format=ip:port|new-format=([ID client-id:integer] [TYPE client-type=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no])...)")
+    },
+    sub("setname", 3, NOSCRIPT | LOADING | STALE, client_setname, "2.6.9", "Sets the connection name.", "connection-name"),
+    sub("getname", 2, NOSCRIPT | LOADING | STALE, client_getname, "2.6.9", "Returns the name of the connection.", ""),
+    sub("reply", 3, NOSCRIPT | LOADING | STALE, client_reply, "3.2.0", "Instructs the server whether to reply to commands.", "action=(ON|OFF|SKIP)"),
+    sub("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict, "7.0.0", "Sets the client eviction mode of the connection.", "enabled=(ON|OFF)"),
+    CommandSpec {
+        history: &[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")],
+        ..sub("pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_pause, "3.0.0", "Suspends commands processing.", "timeout:integer mode=[WRITE|ALL]")
+    },
+    CommandSpec {
+        complexity: "O(N) Where N is the number of paused clients",
+        ..sub("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, client_unpause, "6.2.0", "Resumes processing commands from paused clients.", "")
+    },
+    CommandSpec {
+        complexity: "O(log N) where N is the number of client connections",
+        ..sub("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "client-id:integer unblock-type=[TIMEOUT|ERROR]")
+    },
+    CommandSpec {
+        acl: CONN,
+        ..sub("help", 2, LOADING | STALE, client_help, "5.0.0", "Returns helpful text about the different subcommands.", "")
+    },
+];
+
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "client",
+    arity: -2,
+    group: Group::Connection,
+    since: "2.4.0",
+    summary: "A container for client connection commands.",
+    complexity: "Depends on subcommand.",
+    subcommands: SUBCOMMANDS,
+    ..CommandSpec::DEFAULT
+}];
+
+/// Redis's getClientType name: normal, pubsub (master/replica never occur here).
+fn client_type(c: &Client) -> &'static str {
+    if c.has(flags::PUBSUB) {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// Parses a client type for LIST/KILL filters (slave is replica).
+fn parse_type(name: &[u8]) -> CmdResult<&'static str> {
+    for (n, t) in
+        [("normal", "normal"), ("slave", "replica"), ("replica", "replica"), ("pubsub", "pubsub"), ("master", "master")]
+    {
+        if args::is(name, n) {
+            return Ok(t);
+        }
+    }
+    Err(err(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name))))
+}
+
+/// One CLIENT LIST line (without the newline), Redis's catClientInfoString.
+pub fn info_line(srv: &Server, c: &Client) -> String {
+    let now = srv.fx.now_ms;
+    let multi = c.multi.as_ref().map(|m| m.queue.len() as i64).filter(|_| c.has(flags::MULTI)).unwrap_or(-1);
+    let multi_mem = c.multi.as_ref().map_or(0, |m| m.argv_bytes);
+    let omem = c.outbox.capacity() + c.obuf_bytes;
+    let tot_mem = omem + c.qbuf + c.qbuf_free + c.argv_mem + multi_mem + 1024;
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+        (now - c.created_ms) / 1000,
+        (now - c.last_interaction_ms) / 1000,
+        c.flag_letters(srv.fx.dirty_cas.contains(&c.id)),
+        c.db,
+        c.channels.len(),
+        c.patterns.len(),
+        c.shard_channels.len(),
+        multi,
+        c.qbuf,
+        c.qbuf_free,
+        c.argv_mem,
+        multi_mem,
+        1024,
+        c.obuf_peak.min(1024 * 16),
+        0,
+        0,
+        omem,
+        tot_mem,
+        c.last_cmd,
+        c.user,
+        if c.resp3 { 3 } else { 2 }
+    )
+}
+
+fn client_id(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    Ok(Reply::Int(ctx.client().id as i64))
+}
+
+fn client_info(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    let mut line = info_line(ctx.srv, ctx.client_ref());
+    line.push('\n');
+    Ok(Reply::Verbatim(line.into_bytes()))
+}
+
+fn client_list(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let srv = &*ctx.srv;
+    let mut out = String::new();
+    if args.len() == 4 && args::is(args[2], "type") {
+        let wanted = parse_type(args[3])?;
+        for id in srv.clients.ids_sorted() {
+            let Some(c) = srv.clients.slot_of(id).and_then(|s| srv.clients.get(s)) else { continue };
+            if client_type(c) == wanted && !c.has(flags::INTERNAL) {
+                out.push_str(&info_line(srv, c));
+                out.push('\n');
+            }
+        }
+    } else if args.len() > 3 && args::is(args[2], "id") {
+        for a in &args[3..] {
+            let id = args::int_or(a, "ERR Invalid client ID")?;
+            if let Some(c) = srv.clients.slot_of(id as u64).and_then(|s| srv.clients.get(s)) {
+                out.push_str(&info_line(srv, c));
+                out.push('\n');
+            }
+        }
+    } else if args.len() != 2 {
+        return Err(Error::Syntax);
+    } else {
+        for id in srv.clients.ids_sorted() {
+            let Some(c) = srv.clients.slot_of(id).and_then(|s| srv.clients.get(s)) else { continue };
+            if !c.has(flags::INTERNAL) {
+                out.push_str(&info_line(srv, c));
+                out.push('\n');
+            }
+        }
+    }
+    Ok(Reply::Verbatim(out.into_bytes()))
+}
+
+fn client_kill(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut user: Option<&[u8]> = None;
+    let mut ctype: Option<&str> = None;
+    let mut id: Option<u64> = None;
+    let mut skipme = true;
+    if args.len() == 3 {
+        addr = Some(args[2]);
+        skipme = false;
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            let more = args.len() > i + 1;
+            let opt = args[i];
+            if args::is(opt, "id") && more {
+                let n = args::int_or(args[i + 1], "ERR client-id should be greater than 0")?;
+                if n < 1 {
+                    return Err(err("ERR client-id should be greater than 0"));
+                }
+                id = Some(n as u64);
+            } else if args::is(opt, "type") && more {
+                ctype = Some(parse_type(args[i + 1])?);
+            } else if args::is(opt, "addr") && more {
+                addr = Some(args[i + 1]);
+            } else if args::is(opt, "laddr") && more {
+                laddr = Some(args[i + 1]);
+            } else if args::is(opt, "user") && more {
+                if args[i + 1] != b"default" {
+                    return Err(err(format!("ERR No such user '{}'", String::from_utf8_lossy(args[i + 1]))));
+                }
+                user = Some(args[i + 1]);
+            } else if args::is(opt, "skipme") && more {
+                if args::is(args[i + 1], "yes") {
+                    skipme = true;
+                } else if args::is(args[i + 1], "no") {
+                    skipme = false;
+                } else {
+                    return Err(Error::Syntax);
+                }
+            } else {
+                return Err(Error::Syntax);
+            }
+            i += 2;
+        }
+    }
+    let me = ctx.client().id;
+    let victims: Vec<usize> = ctx
+        .srv
+        .clients
+        .iter()
+        .filter(|c| !c.has(flags::INTERNAL))
+        .filter(|c| addr.is_none_or(|a| c.addr.as_bytes() == a))
+        .filter(|c| laddr.is_none_or(|a| c.laddr.as_bytes() == a))
+        .filter(|c| ctype.is_none_or(|t| client_type(c) == t))
+        .filter(|c| id.is_none_or(|i| c.id == i))
+        .filter(|c| user.is_none_or(|u| c.user.as_bytes() == u))
+        .filter(|c| !(skipme && c.id == me))
+        .map(|c| c.slot)
+        .collect();
+    let mut killed = 0;
+    for slot in victims {
+        if slot == ctx.slot {
+            ctx.client().set(flags::CLOSE_AFTER_REPLY, true);
+        } else {
+            ctx.srv.free_client(slot);
+        }
+        killed += 1;
+    }
+    if args.len() == 3 {
+        if killed == 0 {
+            return Err(err("ERR No such client"));
+        }
+        return Ok(Reply::Ok);
+    }
+    Ok(Reply::Int(killed))
+}
+
+fn client_setname(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    crate::cmd::conn::set_client_name(ctx, args[2])?;
+    Ok(Reply::Ok)
+}
+
+fn client_getname(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    Ok(match &ctx.client().name {
+        Some(n) => Reply::bulk(n),
+        None => Reply::Nil,
+    })
+}
+
+fn client_reply(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let c = ctx.client();
+    if args::is(args[2], "on") {
+        c.reply_off = false;
+        c.reply_skip = false;
+        Ok(Reply::Ok)
+    } else if args::is(args[2], "off") {
+        c.reply_off = true;
+        Ok(Reply::NoReply)
+    } else if args::is(args[2], "skip") {
+        if !c.reply_off {
+            c.reply_skip_next = true;
+        }
+        Ok(Reply::NoReply)
+    } else {
+        Err(Error::Syntax)
+    }
+}
+
+fn client_no_evict(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if args::is(args[2], "on") {
+        ctx.client().set(flags::NO_EVICT, true);
+    } else if args::is(args[2], "off") {
+        ctx.client().set(flags::NO_EVICT, false);
+    } else {
+        return Err(Error::Syntax);
+    }
+    Ok(Reply::Ok)
+}
+
+fn client_pause(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let mut writes_only = false;
+    if args.len() == 4 {
+        if args::is(args[3], "write") {
+            writes_only = true;
+        } else if !args::is(args[3], "all") {
+            return Err(err("ERR CLIENT PAUSE mode must be WRITE or ALL"));
+        }
+    } else if args.len() > 4 {
+        return Err(Error::WrongArity(ctx.cmd.fullname.into()));
+    }
+    let end = args::timeout_deadline(args[2], ctx.now_ms(), false)?;
+    let now = ctx.now_ms();
+    let pause = &mut ctx.srv.pause;
+    if pause.until_ms > now {
+        // An ongoing pause only gets stricter and longer (Redis's pauseClients).
+        pause.writes_only &= writes_only;
+        pause.until_ms = pause.until_ms.max(end);
+    } else {
+        pause.writes_only = writes_only;
+        pause.until_ms = end;
+    }
+    Ok(Reply::Ok)
+}
+
+fn client_unpause(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    crate::server::unpause(ctx.srv);
+    Ok(Reply::Ok)
+}
+
+fn client_unblock(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 4 {
+        return Err(Error::WrongArity(ctx.cmd.fullname.into()));
+    }
+    let mut with_error = false;
+    if args.len() == 4 {
+        if args::is(args[3], "error") {
+            with_error = true;
+        } else if !args::is(args[3], "timeout") {
+            return Err(err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+        }
+    }
+    let id = args::int(args[2])?;
+    let Some(slot) = ctx.srv.clients.slot_of(id as u64) else { return Ok(Reply::Int(0)) };
+    let blocked_on_keys =
+        ctx.srv.clients[slot].blocked.as_ref().is_some_and(|b| b.kind != crate::client::BlockKind::Pause);
+    if blocked_on_keys && crate::blocking::unblock_by_request(ctx.srv, slot, with_error) {
+        return Ok(Reply::Int(1));
+    }
+    Ok(Reply::Int(0))
+}
+
+fn client_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    Ok(args::help_reply(
+        args[0],
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+        ],
+    ))
+}

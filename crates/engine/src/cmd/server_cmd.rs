@@ -1,0 +1,323 @@
+//! Server administration: INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN, MEMORY.
+
+use crate::cmd::args;
+use crate::cmd::spec::{
+    acl, key, CommandSpec, Group, KeySpec, ADMIN, ALLOW_BUSY, FAST, LOADING, NOSCRIPT, NO_ASYNC_LOADING, READONLY,
+    SENTINEL, STALE,
+};
+use crate::ctx::Ctx;
+use crate::error::{err, CmdResult, Error};
+use crate::reply::Reply;
+use crate::server::ShutdownRequest;
+
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u64,
+    handler: crate::cmd::spec::Handler,
+    since: &'static str,
+    summary: &'static str,
+    args: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        handler: Some(handler),
+        group: Group::Server,
+        since,
+        summary,
+        complexity: "O(1)",
+        args,
+        ..CommandSpec::DEFAULT
+    }
+}
+
+static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
+        ..sub(
+            "get",
+            -3,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            config_get,
+            "2.0.0",
+            "Returns the effective values of configuration parameters.",
+            "parameter...",
+        )
+    },
+    CommandSpec {
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        history: &[("7.0.0", "Added the ability to set multiple parameters in one call.")],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..sub(
+            "set",
+            -4,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            config_set,
+            "2.0.0",
+            "Sets configuration parameters in-flight.",
+            "data=(parameter value)...",
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..sub(
+            "resetstat",
+            2,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            config_resetstat,
+            "2.0.0",
+            "Resets the server's statistics.",
+            "",
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ..sub(
+            "rewrite",
+            2,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            config_rewrite,
+            "2.8.0",
+            "Persists the effective configuration to file.",
+            "",
+        )
+    },
+    sub("help", 2, LOADING | STALE, config_help, "5.0.0", "Returns helpful text about the different subcommands.", ""),
+];
+
+static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        key_specs: &[KeySpec::one(2, key::RO)],
+        complexity: "O(N) where N is the number of samples.",
+        acl: acl::KEYSPACE,
+        ..sub(
+            "usage",
+            -3,
+            READONLY,
+            memory_usage,
+            "4.0.0",
+            "Estimates the memory usage of a key.",
+            "key:key [SAMPLES count:integer]",
+        )
+    },
+    sub("help", 2, LOADING | STALE, memory_help, "4.0.0", "Returns helpful text about the different subcommands.", ""),
+];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: LOADING | STALE | SENTINEL,
+        acl: acl::DANGEROUS,
+        handler: Some(info),
+        group: Group::Server,
+        summary: "Returns information and statistics about the server.",
+        complexity: "O(1)",
+        args: "[section...]",
+        history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        group: Group::Server,
+        since: "2.0.0",
+        summary: "A container for server configuration commands.",
+        complexity: "Depends on subcommand.",
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        handler: Some(time),
+        group: Group::Server,
+        since: "2.6.0",
+        summary: "Returns the server time.",
+        complexity: "O(1)",
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: LOADING | STALE | FAST,
+        acl: acl::ADMIN | acl::DANGEROUS,
+        handler: Some(lastsave),
+        group: Group::Server,
+        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        complexity: "O(1)",
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_ASYNC_LOADING | ALLOW_BUSY | SENTINEL,
+        handler: Some(shutdown),
+        group: Group::Server,
+        summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        complexity:
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        args: "save-selector=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+        history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "memory",
+        arity: -2,
+        group: Group::Server,
+        since: "4.0.0",
+        summary: "A container for memory diagnostics commands.",
+        complexity: "Depends on subcommand.",
+        subcommands: MEMORY_SUBCOMMANDS,
+        ..CommandSpec::DEFAULT
+    },
+];
+
+fn info(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let sel = crate::info::Selection::from_args(&args[1..]);
+    Ok(Reply::Verbatim(crate::info::generate(ctx.srv, &sel).into_bytes()))
+}
+
+fn config_get(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let pairs = ctx.srv.config.get(&args[2..]);
+    Ok(Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk(k.as_bytes()), Reply::bulk_vec(v))).collect()))
+}
+
+fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if args.len() % 2 != 0 {
+        return Err(Error::Syntax);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
+    ctx.srv.config.set(&pairs).map_err(err)?;
+    ctx.srv.apply_config();
+    Ok(Reply::Ok)
+}
+
+/// CONFIG RESETSTAT: zeroes the statistics INFO reports (Redis's resetServerStats plus
+/// command, error and latency stats).
+pub fn reset_stats(srv: &mut crate::server::Server) {
+    let pubsub_keep = 0;
+    srv.stats = crate::server::Stats { pubsub_channels_messages: pubsub_keep, ..Default::default() };
+    srv.fx.stats = Default::default();
+    for s in srv.cmdstats.iter_mut() {
+        *s = Default::default();
+    }
+    for h in srv.latency.iter_mut() {
+        *h = Default::default();
+    }
+    srv.errorstats.clear();
+    srv.used_memory_peak = srv.memory().allocated;
+    crate::lazyfree::reset_stats();
+}
+
+fn config_resetstat(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    reset_stats(ctx.srv);
+    Ok(Reply::Ok)
+}
+
+fn config_rewrite(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    ctx.srv.config.rewrite().map_err(err)?;
+    Ok(Reply::Ok)
+}
+
+fn config_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    Ok(args::help_reply(
+        args[0],
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    ))
+}
+
+fn time(_ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    let us = crate::util::time::now_us();
+    Ok(Reply::Array(vec![Reply::bulk_i64(us / 1_000_000), Reply::bulk_i64(us % 1_000_000)]))
+}
+
+fn lastsave(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    Ok(Reply::Int(ctx.srv.persistence.last_save_time))
+}
+
+fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for a in &args[1..] {
+        if args::is(a, "nosave") {
+            nosave = true;
+        } else if args::is(a, "save") {
+            save = true;
+        } else if args::is(a, "now") {
+            now = true;
+        } else if args::is(a, "force") {
+            force = true;
+        } else if args::is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    if (abort && (nosave || save || now || force)) || (nosave && save) {
+        return Err(Error::Syntax);
+    }
+    if abort {
+        // Shutdowns here complete within the command, so none is ever in progress.
+        return Err(err("ERR No shutdown in progress."));
+    }
+    if !now && ctx.nested {
+        return Err(err("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
+    }
+    let wants_save = if nosave { false } else { save || !ctx.srv.config.save_points().is_empty() };
+    if wants_save {
+        if let Err(e) = crate::persist::save_on_shutdown(ctx.srv) {
+            if !force {
+                crate::log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+                return Err(err("ERR Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
+    }
+    ctx.srv.shutdown = Some(ShutdownRequest { save: Some(wants_save), now, force });
+    Ok(Reply::NoReply)
+}
+
+fn memory_usage(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let mut j = 3;
+    while j < args.len() {
+        if args::is(args[j], "samples") && j + 1 < args.len() {
+            if args::int(args[j + 1])? < 0 {
+                return Err(Error::Syntax);
+            }
+            j += 2;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    // Sizes are exact (every element is counted), so SAMPLES only changes precision in Redis.
+    Ok(match ctx.db().peek(args[2]) {
+        Some(e) => Reply::Int((e.memory_usage() + 8) as i64),
+        None => Reply::Nil,
+    })
+}
+
+fn memory_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    Ok(args::help_reply(
+        args[0],
+        &[
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    ))
+}

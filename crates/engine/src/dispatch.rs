@@ -1,0 +1,221 @@
+//! The one way a command runs, whether it came over RESP, REST, EXEC or a script.
+//!
+//! [`process`] is Redis's processCommand: look the command up in the table, check arity,
+//! authentication, the pub/sub context, MULTI queueing and the other gates, then [`call`] it.
+//! [`call`] is Redis's call(): run the handler, time it, count it in commandstats and
+//! errorstats. After a top-level command, [`after_command`] publishes keyspace events and
+//! serves clients blocked on keys the command made ready.
+
+use std::borrow::Cow;
+
+use crate::client::{flags, Queued};
+use crate::cmd::spec;
+use crate::cmd::table::{Command, Found};
+use crate::ctx::Ctx;
+use crate::error::{err, Error};
+use crate::reply::Reply;
+use crate::server::Server;
+
+/// Commands a RESP2 client in subscribed mode may still run.
+const PUBSUB_ALLOWED: &[&str] =
+    &["ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"];
+
+/// Commands that run immediately inside MULTI instead of being queued.
+const MULTI_IMMEDIATE: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+/// Records a rejected command (Redis's rejectCommand): flags an open transaction, counts the
+/// error against the command, and returns the error reply.
+fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error) -> Reply {
+    let client = &mut srv.clients[slot];
+    if client.has(flags::MULTI) {
+        client.set(flags::DIRTY_EXEC, true);
+    }
+    if let Some(cmd) = cmd {
+        srv.cmdstats[cmd.id].rejected_calls += 1;
+        if cmd.spec.name == "exec" && srv.clients[slot].has(flags::MULTI) {
+            crate::cmd::txn::discard_transaction(srv, slot);
+            let m = e.message();
+            let text = m.strip_prefix('-').unwrap_or(&m);
+            let e = err(format!("EXECABORT Transaction discarded because of: {text}"));
+            srv.count_error(e.code());
+            return Reply::Error(e);
+        }
+    }
+    srv.count_error(e.code());
+    Reply::Error(e)
+}
+
+/// Whether the default user needs a password that this client has not given.
+pub fn auth_required(srv: &Server, slot: usize) -> bool {
+    srv.tunables.requirepass_set && !srv.clients[slot].authenticated
+}
+
+/// Runs one client request with every check of Redis's processCommand.
+pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
+    let Some(&name) = args.first() else { return Reply::NoReply };
+    srv.fx.now_ms = crate::util::time::now_ms();
+    let cmd = match srv.commands.lookup(args) {
+        Found::Command(cmd) => cmd,
+        Found::UnknownSubcommand => {
+            let e =
+                Error::UnknownSubcommand { sub: args[1].to_vec(), command: String::from_utf8_lossy(name).into_owned() };
+            return reject(srv, slot, None, e);
+        }
+        Found::Unknown => {
+            let e = Error::UnknownCommand { name: name.to_vec(), args: args[1..].iter().map(|a| a.to_vec()).collect() };
+            return reject(srv, slot, None, e);
+        }
+    };
+    srv.clients[slot].last_cmd = cmd.fullname;
+    if !cmd.arity_ok(args.len()) {
+        return reject(srv, slot, Some(cmd), Error::WrongArity(cmd.fullname.to_string()));
+    }
+    if auth_required(srv, slot) && cmd.flags & spec::NO_AUTH == 0 {
+        return reject(srv, slot, Some(cmd), Error::NoAuth);
+    }
+    let in_multi = srv.clients[slot].has(flags::MULTI);
+    if in_multi && cmd.flags & spec::NO_MULTI != 0 {
+        return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
+    }
+    if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
+        let e = err(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.fullname
+        ));
+        return reject(srv, slot, Some(cmd), e);
+    }
+    if srv.loading && cmd.flags & spec::LOADING == 0 {
+        return reject(srv, slot, Some(cmd), err("LOADING Redis is loading the dataset in memory"));
+    }
+    if must_wait_for_pause(srv, slot, cmd) {
+        let now = srv.fx.now_ms;
+        let state = crate::client::BlockState {
+            db: srv.clients[slot].db,
+            keys: Vec::new(),
+            deadline_ms: 0,
+            args: args.iter().map(|a| a.to_vec()).collect(),
+            extra: Vec::new(),
+            timeout_reply: Reply::NoReply,
+            kind: crate::client::BlockKind::Pause,
+        };
+        let _ = now;
+        crate::blocking::block_client(srv, slot, state);
+        return Reply::NoReply;
+    }
+    if in_multi && !MULTI_IMMEDIATE.contains(&cmd.top_name()) {
+        let client = &mut srv.clients[slot];
+        if !client.has(flags::DIRTY_EXEC) && !srv.fx.dirty_cas.contains(&client.id) {
+            let multi = client.multi.get_or_insert_with(Default::default);
+            multi.argv_bytes += args.iter().map(|a| a.len()).sum::<usize>();
+            multi.queue.push(Queued { args: args.iter().map(|a| a.to_vec()).collect() });
+        }
+        return Reply::status("QUEUED");
+    }
+    let reply = call(srv, slot, cmd, args, false);
+    after_command(srv);
+    reply
+}
+
+/// Whether CLIENT PAUSE holds this command back: all commands under PAUSE ALL, commands
+/// that may write (or an EXEC of such) under PAUSE WRITE.
+fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
+    if srv.pause.until_ms == 0 {
+        return false;
+    }
+    if srv.pause.until_ms <= srv.fx.now_ms {
+        crate::server::unpause(srv);
+        return false;
+    }
+    if !srv.pause.writes_only {
+        return true;
+    }
+    let may_write = |flags: u64| flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
+    if cmd.top_name() == "exec" {
+        let queue = srv.clients[slot].multi.as_ref().map(|m| m.queue.clone()).unwrap_or_default();
+        return queue.iter().any(|q| {
+            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+            matches!(srv.commands.lookup(&args), Found::Command(c) if may_write(c.flags))
+        });
+    }
+    may_write(cmd.flags)
+}
+
+/// Redis's call(): runs a validated command, timing it and updating command and error stats.
+/// `nested` is true inside EXEC or a script (blocking commands then do not block).
+pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool) -> Reply {
+    let Some(handler) = cmd.spec.handler else {
+        return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
+    };
+    let start = std::time::Instant::now();
+    let db = srv.clients[slot].db;
+    let mut ctx = Ctx { srv, slot, db, cmd, nested };
+    let reply = match handler(&mut ctx, args) {
+        Ok(r) => r,
+        Err(e) => Reply::Error(e),
+    };
+    let elapsed = start.elapsed();
+    let srv = ctx.srv;
+    let stats = &mut srv.cmdstats[cmd.id];
+    stats.calls += 1;
+    stats.usec += elapsed.as_micros() as u64;
+    if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
+        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+    }
+    let mut failed = false;
+    let mut codes: Vec<String> = Vec::new();
+    reply.for_each_error(&mut |e| {
+        failed = true;
+        codes.push(e.code());
+    });
+    if failed {
+        srv.cmdstats[cmd.id].failed_calls += 1;
+        for code in codes {
+            srv.count_error(code);
+        }
+    }
+    srv.stats.total_commands_processed += 1;
+    srv.clients[slot].tot_cmds += 1;
+    reply
+}
+
+/// Work done after each top-level command: keyspace events, blocked clients.
+pub fn after_command(srv: &mut Server) {
+    if !srv.fx.events.is_empty() {
+        crate::pubsub::publish_keyspace_events(srv);
+    }
+    if !srv.fx.ready_keys.is_empty() {
+        crate::blocking::serve_ready_keys(srv);
+    }
+}
+
+/// Processes a request and appends its encoded reply to `out`, honouring CLIENT REPLY.
+pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec<u8>) {
+    let reply = process(srv, slot, args);
+    let Some(client) = srv.clients.get_mut(slot) else { return };
+    // Messages queued for this client during the command (its own PUBLISH, keyspace events)
+    // come before the command's reply, as in Redis.
+    if !client.outbox.is_empty() {
+        out.append(&mut client.outbox);
+    }
+    if !client.reply_off && !client.reply_skip {
+        reply.encode(out, client.resp3);
+    }
+    client.reply_skip = false;
+    if client.reply_skip_next {
+        client.reply_skip = true;
+        client.reply_skip_next = false;
+    }
+}
+
+/// Runs a command on behalf of an internal caller (EXEC, a script, a blocked client being
+/// served): lookup and arity are checked, nothing is queued.
+pub fn call_internal(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
+    match srv.commands.lookup(args) {
+        Found::Command(cmd) if cmd.arity_ok(args.len()) => call(srv, slot, cmd, args, true),
+        Found::Command(cmd) => Reply::Error(Error::WrongArity(cmd.fullname.to_string())),
+        _ => Reply::Error(err(Cow::Owned(format!(
+            "ERR unknown command '{}'",
+            String::from_utf8_lossy(args.first().copied().unwrap_or_default())
+        )))),
+    }
+}

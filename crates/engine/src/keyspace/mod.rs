@@ -1,0 +1,543 @@
+//! Databases: keys, TTLs, expiry, access metadata, and the side effects of touching keys.
+//!
+//! A [`Db`] is a [`table::Table`] of [`entry::Entry`] blocks. A key's TTL lives in its block
+//! and the table tag's flag bit marks keys that have one, so keys without a TTL pay nothing
+//! for expiry and the active cycle samples TTL keys without touching the others.
+//!
+//! Everything a lookup or write must record besides the data itself — expired-key counts,
+//! hits and misses, keyspace events to publish, WATCHed keys invalidated, the dirty counter —
+//! goes into [`Effects`], which the dispatcher drains after each command.
+
+pub mod entry;
+pub mod notify;
+pub mod table;
+
+use std::collections::{HashMap, HashSet};
+
+pub use entry::{Entry, StrRef, Value, ValueRef};
+pub use notify::KeyEvent;
+use table::Table;
+
+use crate::util::rand::Rng;
+
+/// What a lookup is for, as Redis's LOOKUP_* flags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Lookup(u8);
+
+impl Lookup {
+    /// A read: counts a hit or miss, fires `keymiss`, updates the access time.
+    pub const READ: Lookup = Lookup(0);
+    /// A write: no hit/miss stats or keymiss events.
+    pub const WRITE: Lookup = Lookup(1);
+    /// Don't update the access time (OBJECT, TYPE-like introspection).
+    pub const NOTOUCH: Lookup = Lookup(2);
+    /// Neither stats nor events nor access time (internal use).
+    pub const QUIET: Lookup = Lookup(4 | 2);
+
+    fn has(self, other: Lookup) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// How access metadata is kept: Redis's LRU clock, or LFU counters when the eviction policy
+/// is an LFU one.
+#[derive(Clone, Copy, Debug)]
+pub enum AccessPolicy {
+    Lru,
+    Lfu { log_factor: u32, decay_time: u32 },
+}
+
+/// The initial LFU counter of a new key.
+pub const LFU_INIT_VAL: u32 = 5;
+
+#[derive(Default, Debug, Clone)]
+pub struct KeyspaceStats {
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_cpu_milliseconds: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub evicted_keys: u64,
+}
+
+/// Side effects of touching keys during a command, drained by the dispatcher.
+pub struct Effects {
+    /// The command's clock (ms since the epoch), fixed for its duration as Redis fixes it.
+    pub now_ms: i64,
+    pub access: AccessPolicy,
+    /// `notify-keyspace-events`, parsed.
+    pub notify_flags: u32,
+    pub events: Vec<KeyEvent>,
+    pub stats: KeyspaceStats,
+    /// Changes since the last save (Redis's `server.dirty`).
+    pub dirty: u64,
+    /// Clients whose WATCHed keys were modified (their EXEC will fail).
+    pub dirty_cas: HashSet<u64>,
+    /// Keys that became ready for clients blocked on them.
+    pub ready_keys: Vec<(usize, Vec<u8>)>,
+    pub rng: Rng,
+    /// While false, expired keys are reported missing but not deleted (DEBUG SET-ACTIVE-EXPIRE
+    /// does not affect this; replicas and `DEBUG` introspection use it).
+    pub lazy_expire: bool,
+}
+
+impl Default for Effects {
+    fn default() -> Self {
+        Effects {
+            now_ms: crate::util::time::now_ms(),
+            access: AccessPolicy::Lru,
+            notify_flags: 0,
+            events: Vec::new(),
+            stats: KeyspaceStats::default(),
+            dirty: 0,
+            dirty_cas: HashSet::new(),
+            ready_keys: Vec::new(),
+            rng: Rng::seeded(),
+            lazy_expire: true,
+        }
+    }
+}
+
+impl Effects {
+    /// Queues a keyspace event if its class is enabled (the check is all a disabled
+    /// notification costs).
+    pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if self.notify_flags & class != 0 && self.notify_flags & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+            self.events.push(KeyEvent { class, event, db, key: key.to_vec() });
+        }
+    }
+
+    /// Redis's LRU clock: seconds, 24 bits.
+    pub fn lru_clock(&self) -> u32 {
+        ((self.now_ms / 1000) & 0xff_ffff) as u32
+    }
+
+    fn lfu_minutes(&self) -> u32 {
+        ((self.now_ms / 1000 / 60) & 0xffff) as u32
+    }
+
+    /// The access field for a new key.
+    pub fn initial_access(&self) -> u32 {
+        match self.access {
+            AccessPolicy::Lru => self.lru_clock(),
+            AccessPolicy::Lfu { .. } => (self.lfu_minutes() << 8) | LFU_INIT_VAL,
+        }
+    }
+
+    /// The LFU counter after decay (Redis's LFUDecrAndReturn).
+    pub fn lfu_decayed(&self, field: u32) -> u32 {
+        let AccessPolicy::Lfu { decay_time, .. } = self.access else { return field & 0xff };
+        let ldt = field >> 8;
+        let counter = field & 0xff;
+        let now = self.lfu_minutes();
+        let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+        let periods = if decay_time > 0 { elapsed / decay_time } else { 0 };
+        counter.saturating_sub(periods)
+    }
+
+    /// The access field after an access (LRU: now; LFU: decayed, then a logarithmic
+    /// increment).
+    pub fn touched_access(&mut self, field: u32) -> u32 {
+        match self.access {
+            AccessPolicy::Lru => self.lru_clock(),
+            AccessPolicy::Lfu { log_factor, .. } => {
+                let mut counter = self.lfu_decayed(field);
+                if counter < 255 {
+                    let r = self.rng.next_f64();
+                    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+                    if r < 1.0 / (base * log_factor as f64 + 1.0) {
+                        counter += 1;
+                    }
+                }
+                (self.lfu_minutes() << 8) | counter
+            }
+        }
+    }
+
+    /// Seconds since a key was last accessed, from its LRU field (Redis's
+    /// estimateObjectIdleTime, in ms, divided by 1000 by callers that want seconds).
+    pub fn idle_ms(&self, lru: u32) -> u64 {
+        let clock = self.lru_clock();
+        let secs = if clock >= lru { clock - lru } else { clock + (0xff_ffff - lru) };
+        secs as u64 * 1000
+    }
+}
+
+/// One logical database (`SELECT n`).
+#[derive(Default)]
+pub struct Db {
+    pub id: usize,
+    table: Table<Entry>,
+    /// Keys that have a TTL.
+    expires: usize,
+    /// Where the active expire cycle resumes.
+    expire_cursor: u64,
+    /// Average TTL of sampled keys (INFO keyspace `avg_ttl`), smoothed like Redis's.
+    pub avg_ttl: i64,
+    /// WATCHed keys and the clients watching them.
+    pub watched: HashMap<Vec<u8>, Vec<u64>>,
+    /// Keys that clients are blocked on (BLPOP and friends), with the waiting client ids in
+    /// arrival order.
+    pub blocking: HashMap<Vec<u8>, std::collections::VecDeque<u64>>,
+}
+
+impl Db {
+    pub fn new(id: usize) -> Db {
+        Db { id, ..Db::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub fn expires_count(&self) -> usize {
+        self.expires
+    }
+
+    fn is_expired(entry: &Entry, now: i64) -> bool {
+        entry.expire().is_some_and(|when| when <= now)
+    }
+
+    /// Deletes `key` because its TTL passed, with Redis's bookkeeping (stats, `expired`
+    /// event, WATCH invalidation).
+    fn expire_now(&mut self, fx: &mut Effects, key: &[u8]) {
+        if self.remove_entry(key).is_some() {
+            fx.stats.expired_keys += 1;
+            fx.notify(notify::EXPIRED, "expired", self.id, key);
+            self.signal_modified(fx, key);
+            fx.dirty += 1;
+        }
+    }
+
+    /// Looks a key up, expiring it first if its TTL passed, and records the access.
+    pub fn lookup(&mut self, fx: &mut Effects, key: &[u8], how: Lookup) -> Option<&mut Entry> {
+        let expired = match self.table.get(key) {
+            Some(e) => Self::is_expired(e, fx.now_ms),
+            None => false,
+        };
+        if expired {
+            if fx.lazy_expire {
+                self.expire_now(fx, key);
+            }
+        }
+        let found = !expired && self.table.get(key).is_some();
+        if !found {
+            if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
+                fx.stats.keyspace_misses += 1;
+                fx.notify(notify::KEY_MISS, "keymiss", self.id, key);
+            }
+            return None;
+        }
+        if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
+            fx.stats.keyspace_hits += 1;
+        }
+        let mut slot = self.table.get_mut(key)?;
+        let entry = slot.entry();
+        if !how.has(Lookup::NOTOUCH) {
+            let access = fx.touched_access(entry.lru());
+            entry.set_lru(access);
+        }
+        Some(slot.into_entry())
+    }
+
+    /// Whether the key exists (and is not expired), without side effects beyond expiring it.
+    pub fn contains(&mut self, fx: &mut Effects, key: &[u8]) -> bool {
+        self.lookup(fx, key, Lookup::QUIET).is_some()
+    }
+
+    /// Read-only peek that ignores TTLs entirely (for SCAN filtering, RDB saving, debugging).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.table.get(key)
+    }
+
+    /// Adds a key that does not exist. Returns the stored entry.
+    pub fn add(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>) -> &mut Entry {
+        let entry = Entry::new(key, value, None, fx.initial_access());
+        self.signal_ready(fx, key);
+        self.table.insert_new(entry, false).into_entry()
+    }
+
+    /// Inserts a whole entry (RENAME, MOVE, RESTORE, loading) whose key is absent.
+    pub fn insert_entry(&mut self, entry: Entry) {
+        let has_ttl = entry.expire().is_some();
+        if has_ttl {
+            self.expires += 1;
+        }
+        self.table.insert_new(entry, has_ttl);
+    }
+
+    /// Redis's setKey: creates or overwrites `key`. The TTL is dropped unless `keep_ttl`.
+    /// Callers fire their own keyspace event; this signals WATCH and blocked clients.
+    pub fn set(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>, keep_ttl: bool) {
+        match self.table.get_mut(key) {
+            Some(mut slot) => {
+                let had_ttl = slot.flag();
+                let entry = slot.entry();
+                if keep_ttl || !had_ttl {
+                    entry.set_value(value);
+                } else {
+                    let fresh = Entry::new(key, value, None, entry.lru());
+                    *entry = fresh;
+                    slot.set_flag(false);
+                    self.expires -= 1;
+                }
+            }
+            None => {
+                let entry = Entry::new(key, value, None, fx.initial_access());
+                self.table.insert_new(entry, false);
+                self.signal_ready(fx, key);
+            }
+        }
+        self.signal_modified(fx, key);
+    }
+
+    /// Removes a key, returning its entry. No events: callers decide what happened.
+    pub fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.table.remove(key)?;
+        if e.expire().is_some() {
+            self.expires -= 1;
+        }
+        Some(e)
+    }
+
+    /// Redis's dbDelete plus signalModifiedKey: true if the key existed.
+    pub fn delete(&mut self, fx: &mut Effects, key: &[u8]) -> bool {
+        if self.remove_entry(key).is_some() {
+            self.signal_modified(fx, key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sets the TTL (ms since the epoch) of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], when: i64) {
+        if let Some(mut slot) = self.table.get_mut(key) {
+            if !slot.flag() {
+                self.expires += 1;
+                slot.set_flag(true);
+            }
+            slot.entry().set_expire(Some(when));
+        }
+    }
+
+    /// Removes a key's TTL; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.table.get_mut(key) {
+            Some(mut slot) if slot.flag() => {
+                slot.set_flag(false);
+                slot.entry().set_expire(None);
+                self.expires -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Replaces the value of an existing key in place (keeping TTL and access data).
+    pub fn replace_value(&mut self, key: &[u8], value: Value<'_>) {
+        if let Some(mut slot) = self.table.get_mut(key) {
+            slot.entry().set_value(value);
+        }
+    }
+
+    /// Redis's signalModifiedKey: invalidates WATCHes on the key.
+    pub fn signal_modified(&mut self, fx: &mut Effects, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(clients) = self.watched.get(key) {
+                fx.dirty_cas.extend(clients.iter().copied());
+            }
+        }
+    }
+
+    /// Every WATCH on this database is invalidated (FLUSHDB, SWAPDB, FLUSHALL).
+    pub fn touch_all_watched(&mut self, fx: &mut Effects, only_existing: bool) {
+        let keys: Vec<Vec<u8>> = self.watched.keys().cloned().collect();
+        for key in keys {
+            if !only_existing || self.table.get(&key).is_some() {
+                if let Some(clients) = self.watched.get(&key) {
+                    fx.dirty_cas.extend(clients.iter().copied());
+                }
+            }
+        }
+    }
+
+    /// Tells clients blocked on `key` that it may now serve them.
+    pub fn signal_ready(&mut self, fx: &mut Effects, key: &[u8]) {
+        if !self.blocking.is_empty() && self.blocking.contains_key(key) {
+            fx.ready_keys.push((self.id, key.to_vec()));
+        }
+    }
+
+    /// A random key that is not expired (RANDOMKEY). Gives up on expired ones after 100
+    /// tries like Redis does when all sampled keys are volatile and expired.
+    pub fn random_key(&mut self, fx: &mut Effects) -> Option<Vec<u8>> {
+        let mut tries = 0;
+        loop {
+            let rng = &mut fx.rng;
+            let key = self.table.random(|| rng.next_u64())?.key().to_vec();
+            let expired = self.table.get(&key).is_some_and(|e| Self::is_expired(e, fx.now_ms));
+            if !expired {
+                return Some(key);
+            }
+            tries += 1;
+            if self.expires == self.len() && tries >= 100 {
+                // Every key is volatile: return a logically expired key rather than loop.
+                return Some(key);
+            }
+            if fx.lazy_expire {
+                self.expire_now(fx, &key);
+            }
+        }
+    }
+
+    /// One SCAN step over the table; `f` sees each visited entry (expired ones included:
+    /// the caller filters them like Redis does after collecting).
+    pub fn scan(&self, cursor: u64, f: impl FnMut(&Entry, bool)) -> u64 {
+        self.table.scan(cursor, f)
+    }
+
+    pub fn for_each(&self, mut f: impl FnMut(&Entry)) {
+        self.table.for_each(|e, _| f(e));
+    }
+
+    /// Removes every key, returning the entries (to free them elsewhere if large).
+    pub fn clear(&mut self) -> Vec<Entry> {
+        self.expires = 0;
+        self.expire_cursor = 0;
+        self.avg_ttl = 0;
+        self.table.drain()
+    }
+
+    /// Swaps the data (not the watchers or blocked clients) with another database.
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.expires, &mut other.expires);
+        std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
+        std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+    }
+
+    /// Incremental rehashing from the cron: moves up to `chains` chains.
+    pub fn rehash(&mut self, chains: usize) -> bool {
+        self.table.rehash(chains)
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.table.reserve(n);
+    }
+
+    /// Bytes used by the table structure (not the entries).
+    pub fn table_overhead(&self) -> usize {
+        self.table.allocated_bytes()
+    }
+
+    /// Samples up to `wanted` keys with a TTL, deleting the expired ones. Returns
+    /// (sampled, expired, chains visited). Redis's activeExpireCycle inner loop.
+    pub fn expire_sample(&mut self, fx: &mut Effects, wanted: usize, max_chains: usize) -> (usize, usize, usize) {
+        if self.expires == 0 {
+            return (0, 0, 0);
+        }
+        let now = fx.now_ms;
+        let mut sampled = 0;
+        let mut expired_keys: Vec<Vec<u8>> = Vec::new();
+        let mut ttl_sum: i64 = 0;
+        let mut ttl_samples: i64 = 0;
+        let mut chains = 0;
+        let mut cursor = self.expire_cursor;
+        while sampled < wanted && chains < max_chains {
+            cursor = self.table.scan(cursor, |e, flagged| {
+                if flagged {
+                    sampled += 1;
+                    let when = e.expire().unwrap_or(i64::MAX);
+                    if when <= now {
+                        expired_keys.push(e.key().to_vec());
+                    } else {
+                        ttl_sum += when - now;
+                        ttl_samples += 1;
+                    }
+                }
+            });
+            chains += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        self.expire_cursor = cursor;
+        let expired = expired_keys.len();
+        for key in expired_keys {
+            self.expire_now(fx, &key);
+        }
+        if ttl_samples > 0 {
+            let avg = ttl_sum / ttl_samples;
+            // Redis: db->avg_ttl = (db->avg_ttl/50)*49 + (avg_ttl/50).
+            self.avg_ttl = if self.avg_ttl == 0 { avg } else { (self.avg_ttl / 50) * 49 + avg / 50 };
+        }
+        (sampled, expired, chains)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fx_at(now: i64) -> Effects {
+        Effects { now_ms: now, ..Effects::default() }
+    }
+
+    #[test]
+    fn lazy_expiry_hides_and_deletes_keys() {
+        let mut db = Db::new(0);
+        let mut fx = fx_at(1000);
+        db.set(&mut fx, b"a", Value::Str(b"1"), false);
+        db.set_expire(b"a", 1500);
+        assert_eq!(db.expires_count(), 1);
+        assert!(db.lookup(&mut fx, b"a", Lookup::READ).is_some());
+        fx.now_ms = 1500;
+        assert!(db.lookup(&mut fx, b"a", Lookup::READ).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_count(), 0);
+        assert_eq!(fx.stats.expired_keys, 1);
+        assert_eq!(fx.stats.keyspace_hits, 1);
+        assert_eq!(fx.stats.keyspace_misses, 1);
+    }
+
+    #[test]
+    fn set_drops_ttl_unless_kept() {
+        let mut db = Db::new(0);
+        let mut fx = fx_at(0);
+        db.set(&mut fx, b"a", Value::Str(b"1"), false);
+        db.set_expire(b"a", 100);
+        db.set(&mut fx, b"a", Value::Str(b"2"), true);
+        assert_eq!(db.peek(b"a").unwrap().expire(), Some(100));
+        db.set(&mut fx, b"a", Value::Str(b"3"), false);
+        assert_eq!(db.peek(b"a").unwrap().expire(), None);
+        assert_eq!(db.expires_count(), 0);
+    }
+
+    #[test]
+    fn active_sampling_finds_only_expired_ttl_keys() {
+        let mut db = Db::new(0);
+        let mut fx = fx_at(0);
+        for i in 0..1000 {
+            let k = format!("k{i}");
+            db.set(&mut fx, k.as_bytes(), Value::Str(b"v"), false);
+            if i % 10 == 0 {
+                db.set_expire(k.as_bytes(), if i % 20 == 0 { 10 } else { 1_000_000 });
+            }
+        }
+        fx.now_ms = 100;
+        let mut total_expired = 0;
+        for _ in 0..200 {
+            let (_, expired, _) = db.expire_sample(&mut fx, 20, 400);
+            total_expired += expired;
+        }
+        assert_eq!(total_expired, 50);
+        assert_eq!(db.len(), 950);
+        assert_eq!(db.expires_count(), 50);
+    }
+}

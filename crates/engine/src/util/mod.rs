@@ -1,0 +1,6 @@
+//! Small pieces that must behave exactly like Redis's C helpers.
+
+pub mod glob;
+pub mod num;
+pub mod rand;
+pub mod time;

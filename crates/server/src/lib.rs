@@ -1,0 +1,278 @@
+//! Spinel's network server: start-up like `redis-server` (command line, redis.conf, banner),
+//! listeners, the connection loop, the cron, signals and shutdown.
+//!
+//! The engine is a plain synchronous value behind one mutex ([`shared`]). Connections are
+//! tokio tasks on a single-threaded runtime by default (`io-threads 1`, as Redis), so the
+//! lock is uncontended; with `io-threads N` they run on N threads and parse in parallel.
+
+mod connection;
+mod listener;
+mod shared;
+mod stream;
+
+use std::path::Path;
+use std::time::Duration;
+
+use spinel_engine::config::{CommandLine, Config};
+use spinel_engine::log;
+use spinel_engine::server::{MemoryStats, Server};
+
+pub use shared::{Shared, SharedRef};
+
+/// Options the binary passes in (things only it can know, like the allocator).
+#[derive(Default, Clone, Copy)]
+pub struct Options {
+    pub memory_probe: Option<fn() -> MemoryStats>,
+}
+
+fn version_line() -> String {
+    format!(
+        "Spinel server v={} (Redis {} compatible) malloc=jemalloc-5.3.0 bits=64",
+        spinel_engine::SPINEL_VERSION,
+        spinel_engine::REDIS_VERSION
+    )
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "Usage: ./spinel [/path/to/redis.conf] [options] [-]\n       ./spinel - (read config from stdin)\n       ./spinel -v or --version\n       ./spinel -h or --help\n\nExamples:\n       ./spinel (run the server with default conf)\n       echo 'maxmemory 128mb' | ./spinel -\n       ./spinel /etc/redis/6379.conf\n       ./spinel --port 7777\n       ./spinel /etc/myredis.conf --loglevel verbose -\n       ./spinel /etc/myredis.conf --loglevel verbose\n"
+    );
+    std::process::exit(1);
+}
+
+/// Runs `spinel` with the process's command line.
+pub fn main_with(options: Options) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (config_file, read_stdin, cli_options) = match spinel_engine::config::parse_command_line(&args) {
+        CommandLine::Version => {
+            println!("{}", version_line());
+            std::process::exit(0);
+        }
+        CommandLine::Help => usage(),
+        CommandLine::TestMemory(_) | CommandLine::CheckSystem => {
+            eprintln!("This option is not supported by Spinel.");
+            std::process::exit(1);
+        }
+        CommandLine::Run { config_file, stdin, options } => (config_file, stdin, options),
+    };
+    let stdin_text = if read_stdin {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);
+        Some(buf)
+    } else {
+        None
+    };
+    let mut config = Config::new();
+    if config_file.is_none() && cli_options.is_empty() && !read_stdin {
+        log::log(log::Level::Warning, "Warning: no config file specified, using the default config. In order to specify a config file use ./spinel /path/to/redis.conf");
+    }
+    let options_text = (!cli_options.is_empty()).then_some(cli_options.as_str());
+    if let Err(e) =
+        config.load_server_config(config_file.as_deref().map(Path::new), stdin_text.as_deref(), options_text)
+    {
+        if e.is_open_failure() {
+            log::warning(e.message());
+        } else {
+            eprint!("{e}");
+        }
+        std::process::exit(1);
+    }
+    configure_logging(&config);
+    if config.bool("daemonize") {
+        daemonize();
+    }
+    log::warning("oO0OoO0OoO0Oo Spinel is starting oO0OoO0OoO0Oo");
+    log::warning(&format!(
+        "Spinel version={}, Redis compatibility={}, bits=64, pid={}, just started",
+        spinel_engine::SPINEL_VERSION,
+        spinel_engine::REDIS_VERSION,
+        std::process::id()
+    ));
+    log::warning("Configuration loaded");
+    let io_threads = config.int("io-threads").max(1) as usize;
+    let runtime = if io_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(io_threads).enable_all().build()
+    };
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::warning(&format!("Failed creating the event loop: {e}"));
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(run(config, options));
+    std::process::exit(code);
+}
+
+fn configure_logging(config: &Config) {
+    let level = log::level_from_name(config.enum_name("loglevel"));
+    let file = match config.string("logfile") {
+        Some(path) if !path.is_empty() => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("Can't open the log file: {e}");
+                std::process::exit(1);
+            }
+        },
+        _ => None,
+    };
+    log::configure(level, file);
+}
+
+/// Detaches from the terminal (`daemonize yes`), before any thread exists.
+fn daemonize() {
+    // SAFETY: called before the runtime starts any thread; the child continues alone.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!("fork failed");
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+}
+
+/// Starts listeners and background tasks, serves until shutdown; returns the exit code.
+async fn run(config: Config, options: Options) -> i32 {
+    let mut server = Server::new(config);
+    server.memory_probe = options.memory_probe;
+    let port = server.config.int("port") as u16;
+    server.process.tcp_port = port;
+    log::notice(&format!("Running mode=standalone, port={port}."));
+    let tcp = if port != 0 {
+        match listener::bind_tcp(server.config.bind_addrs(), port) {
+            Ok(l) => l,
+            Err(e) => {
+                log::warning(&e);
+                log::warning("Failed listening on port (tcp), aborting.");
+                return 1;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let unix_path = server.config.string("unixsocket").map(str::to_string);
+    let unix = match &unix_path {
+        Some(path) => {
+            let _ = std::fs::remove_file(path);
+            match tokio::net::UnixListener::bind(path) {
+                Ok(l) => {
+                    let perm = server.config.int("unixsocketperm") as u32;
+                    if perm != 0 {
+                        use std::os::unix::fs::PermissionsExt;
+                        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
+                    }
+                    Some(l)
+                }
+                Err(e) => {
+                    log::warning(&format!("Failed opening Unix socket: {e}"));
+                    return 1;
+                }
+            }
+        }
+        None => None,
+    };
+    if tcp.is_empty() && unix.is_none() {
+        log::warning("Configured to not listen anywhere, exiting.");
+        return 1;
+    }
+    let pidfile = server
+        .config
+        .string("pidfile")
+        .map(str::to_string)
+        .or_else(|| server.config.bool("daemonize").then(|| "/var/run/redis.pid".to_string()));
+    if let Some(path) = &pidfile {
+        if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+            log::warning(&format!("Failed to write PID file: {e}"));
+        }
+    }
+    log::warning("Server initialized");
+    server.used_memory_startup = server.memory().allocated;
+    log::notice("Ready to accept connections");
+    let shared = Shared::new(server);
+    for l in tcp {
+        tokio::spawn(listener::accept_tcp(shared.clone(), l));
+    }
+    if let (Some(l), Some(path)) = (unix, unix_path.clone()) {
+        tokio::spawn(listener::accept_unix(shared.clone(), l, path));
+    }
+    tokio::spawn(cron_loop(shared.clone()));
+    wait_for_shutdown(&shared).await;
+    if let Some(path) = &pidfile {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(path) = &unix_path {
+        let _ = std::fs::remove_file(path);
+    }
+    log::warning("Spinel is now ready to exit, bye bye...");
+    0
+}
+
+/// Runs the engine's cron `hz` times a second.
+async fn cron_loop(shared: SharedRef) {
+    let mut hz = shared.lock().tunables.hz.max(1);
+    let mut tick = tokio::time::interval(Duration::from_millis((1000 / hz) as u64));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let current = {
+            let mut srv = shared.lock();
+            spinel_engine::cron::run(&mut srv);
+            if srv.shutdown.is_some() {
+                shared.shutdown.notify_one();
+            }
+            srv.tunables.hz.max(1)
+        };
+        if current != hz {
+            hz = current;
+            tick = tokio::time::interval(Duration::from_millis((1000 / hz) as u64));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
+    }
+}
+
+/// Waits for SHUTDOWN or SIGTERM/SIGINT. A signal saves first when save points are set (as
+/// Redis does); if that fails the server keeps running, and a second SIGINT exits anyway.
+async fn wait_for_shutdown(shared: &SharedRef) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut signals = 0;
+    loop {
+        let name = tokio::select! {
+            _ = shared.shutdown.notified() => return,
+            Some(_) = async { match term.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => "SIGTERM",
+            Some(_) = async { match int.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => "SIGINT",
+        };
+        signals += 1;
+        if signals > 1 && name == "SIGINT" {
+            log::warning("You insist... exiting now.");
+            return;
+        }
+        log::warning(&format!("Received {name} scheduling shutdown..."));
+        let mut srv = shared.lock();
+        log::warning("User requested shutdown...");
+        if !srv.config.save_points().is_empty() {
+            log::notice("Saving the final RDB snapshot before exiting.");
+            if let Err(e) = spinel_engine::persist::save_on_shutdown(&mut srv) {
+                log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+                continue;
+            }
+        }
+        return;
+    }
+}

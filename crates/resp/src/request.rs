@@ -124,6 +124,10 @@ impl RequestParser {
         debug_assert!(n <= self.consumed());
         self.start -= n.min(self.start);
         self.pos -= n;
+        if self.bulks_left == 0 {
+            // The last request was returned and is gone with the discarded bytes.
+            self.args.clear();
+        }
         for range in &mut self.args {
             range.0 -= n;
             range.1 -= n;

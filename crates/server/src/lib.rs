@@ -176,7 +176,7 @@ async fn run(config: Config, options: Options) -> i32 {
                         use std::os::unix::fs::PermissionsExt;
                         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm));
                     }
-                    Some(l)
+                    Some((l, path.clone()))
                 }
                 Err(e) => {
                     log::warning(&format!("Failed opening Unix socket: {e}"));
@@ -201,16 +201,8 @@ async fn run(config: Config, options: Options) -> i32 {
         }
     }
     log::warning("Server initialized");
-    server.used_memory_startup = server.memory().allocated;
+    let shared = start(server, tcp, unix);
     log::notice("Ready to accept connections");
-    let shared = Shared::new(server);
-    for l in tcp {
-        tokio::spawn(listener::accept_tcp(shared.clone(), l));
-    }
-    if let (Some(l), Some(path)) = (unix, unix_path.clone()) {
-        tokio::spawn(listener::accept_unix(shared.clone(), l, path));
-    }
-    tokio::spawn(cron_loop(shared.clone()));
     wait_for_shutdown(&shared).await;
     if let Some(path) = &pidfile {
         let _ = std::fs::remove_file(path);
@@ -220,6 +212,73 @@ async fn run(config: Config, options: Options) -> i32 {
     }
     log::warning("Spinel is now ready to exit, bye bye...");
     0
+}
+
+/// Shares the engine and spawns the accept loops and the cron on the current runtime.
+fn start(
+    mut server: Server,
+    tcp: Vec<tokio::net::TcpListener>,
+    unix: Option<(tokio::net::UnixListener, String)>,
+) -> SharedRef {
+    server.used_memory_startup = server.memory().allocated;
+    let shared = Shared::new(server);
+    for l in tcp {
+        tokio::spawn(listener::accept_tcp(shared.clone(), l));
+    }
+    if let Some((l, path)) = unix {
+        tokio::spawn(listener::accept_unix(shared.clone(), l, path));
+    }
+    tokio::spawn(cron_loop(shared.clone()));
+    shared
+}
+
+/// A server running on its own thread on an ephemeral loopback port, for tests.
+pub struct TestServer {
+    pub port: u16,
+    pub shared: SharedRef,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server configured by redis.conf-style `config` text (e.g. "save \"\"").
+    /// Returns once it accepts connections.
+    pub fn start(config: &str) -> TestServer {
+        let mut cfg = Config::new();
+        if let Err(e) = cfg.load_string(config) {
+            panic!("bad test config: {e}");
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("test runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind test port");
+                let port = listener.local_addr().expect("local addr").port();
+                let mut server = Server::new(cfg);
+                server.process.tcp_port = port;
+                let shared = start(server, vec![listener], None);
+                let _ = tx.send((port, shared.clone()));
+                tokio::select! {
+                    _ = stop_rx => {}
+                    _ = shared.shutdown.notified() => {}
+                }
+            });
+        });
+        let (port, shared) = rx.recv().expect("test server started");
+        TestServer { port, shared, stop: Some(stop_tx), thread: Some(thread) }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Runs the engine's cron `hz` times a second.

@@ -1,0 +1,10 @@
+//! Spinel's integration tests: real sockets against a server started in-process on an
+//! ephemeral port (no sleeps: a test waits for replies, with a timeout as the failure).
+//! One binary, a module per area; regression tests are named after what they guard.
+
+mod harness;
+
+mod connection;
+mod keyspace;
+mod protocol;
+mod strings;

@@ -45,6 +45,32 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
     Reply::Error(e)
 }
 
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Redis's writeCommandsDeniedByDiskError (the RDB part): the last background save failed,
+/// save points are configured and `stop-writes-on-bgsave-error` is on.
+fn writes_denied_by_disk_error(srv: &Server) -> bool {
+    !srv.persistence.last_bgsave_ok
+        && srv.config.bool("stop-writes-on-bgsave-error")
+        && !srv.config.save_points().is_empty()
+}
+
+/// Whether the command writes (an EXEC counts as writing if a queued command does).
+fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
+    if cmd.flags & spec::WRITE != 0 {
+        return true;
+    }
+    if cmd.top_name() == "exec" {
+        if let Some(m) = &srv.clients[slot].multi {
+            return m.queue.iter().any(|q| {
+                let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+                matches!(srv.commands.lookup(&args), Found::Command(c) if c.flags & spec::WRITE != 0)
+            });
+        }
+    }
+    false
+}
+
 /// Whether the default user needs a password that this client has not given.
 pub fn auth_required(srv: &Server, slot: usize) -> bool {
     srv.tunables.requirepass_set && !srv.clients[slot].authenticated
@@ -76,6 +102,9 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let in_multi = srv.clients[slot].has(flags::MULTI);
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
+    }
+    if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
+        return reject(srv, slot, Some(cmd), err(MISCONF));
     }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(
@@ -112,6 +141,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         return Reply::status("QUEUED");
     }
     let reply = call(srv, slot, cmd, args, false);
+    crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
 }
@@ -148,6 +178,8 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
     };
     let start = std::time::Instant::now();
     let db = srv.clients[slot].db;
+    let dirty_before = srv.fx.dirty;
+    let outer_rewrite = srv.fx.rewrite.take();
     let mut ctx = Ctx { srv, slot, db, cmd, nested };
     let reply = match handler(&mut ctx, args) {
         Ok(r) => r,
@@ -155,6 +187,15 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
     };
     let elapsed = start.elapsed();
     let srv = ctx.srv;
+    let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
+    if srv.fx.propagating && srv.fx.dirty > dirty_before && cmd.top_name() != "exec" {
+        let db = srv.clients.get(slot).map_or(0, |c| c.db);
+        match rewrite {
+            Some(argv) if argv.is_empty() => {}
+            Some(argv) => srv.fx.propagate.push((db, argv)),
+            None => srv.fx.propagate.push((db, args.iter().map(|a| a.to_vec()).collect())),
+        }
+    }
     let stats = &mut srv.cmdstats[cmd.id];
     stats.calls += 1;
     stats.usec += elapsed.as_micros() as u64;

@@ -847,14 +847,20 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], base: i64, seconds: bool) -> Cm
         return Ok(Reply::Int(0));
     }
     if when <= ctx.now_ms() && !ctx.srv.loading {
+        let lazy = ctx.srv.fx.expire_unlink;
         if let Some(old) = ctx.db().remove_entry(key) {
-            let lazy = ctx.srv.config.bool("lazyfree-lazy-expire");
             crate::lazyfree::free_entry(ctx.srv, old, lazy);
         }
+        ctx.propagate_as(&[if lazy { b"UNLINK" } else { b"DEL" }, key]);
         ctx.signal_modified(key);
         ctx.notify(notify::GENERIC, "del", key);
     } else {
         ctx.db().set_expire(key, when);
+        // Propagated as PEXPIREAT with the absolute time, keeping the options.
+        let when_text = when.to_string();
+        let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, when_text.as_bytes()];
+        argv.extend_from_slice(&args[3..]);
+        ctx.propagate_as(&argv);
         ctx.signal_modified(key);
         ctx.notify(notify::GENERIC, "expire", key);
     }

@@ -5,8 +5,13 @@ pub mod args;
 pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
+pub mod debug;
+pub mod debug_extra;
 pub mod docs;
+pub mod function;
 pub mod keys;
+pub mod persist_cmd;
+pub mod replication;
 pub mod server_cmd;
 pub mod spec;
 pub mod string;
@@ -24,4 +29,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
+    function::COMMANDS,
+    persist_cmd::COMMANDS,
+    replication::COMMANDS,
+    debug::COMMANDS,
 ];

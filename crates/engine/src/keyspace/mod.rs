@@ -80,6 +80,15 @@ pub struct Effects {
     /// While false, expired keys are reported missing but not deleted (DEBUG SET-ACTIVE-EXPIRE
     /// does not affect this; replicas and `DEBUG` introspection use it).
     pub lazy_expire: bool,
+    /// Whether writes are being collected for replicas or the AOF.
+    pub propagating: bool,
+    /// Writes of the current top-level command to propagate: (db, argv).
+    pub propagate: Vec<(usize, Vec<Vec<u8>>)>,
+    /// The argv the running command propagates instead of its own (Redis's
+    /// rewriteClientCommandVector); `Some(vec![])` propagates nothing.
+    pub rewrite: Option<Vec<Vec<u8>>>,
+    /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK rather than DEL.
+    pub expire_unlink: bool,
 }
 
 impl Default for Effects {
@@ -95,6 +104,10 @@ impl Default for Effects {
             ready_keys: Vec::new(),
             rng: Rng::seeded(),
             lazy_expire: true,
+            propagating: false,
+            propagate: Vec::new(),
+            rewrite: None,
+            expire_unlink: false,
         }
     }
 }
@@ -207,6 +220,10 @@ impl Db {
     /// event, WATCH invalidation).
     fn expire_now(&mut self, fx: &mut Effects, key: &[u8]) {
         if self.remove_entry(key).is_some() {
+            if fx.propagating {
+                let del: &[u8] = if fx.expire_unlink { b"UNLINK" } else { b"DEL" };
+                fx.propagate.push((self.id, vec![del.to_vec(), key.to_vec()]));
+            }
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
             self.signal_modified(fx, key);

@@ -71,6 +71,18 @@ fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
     false
 }
 
+/// `enable-debug-command` (no / yes / local): whether this client may run DEBUG.
+fn protected_allowed(srv: &Server, slot: usize) -> bool {
+    match srv.config.enum_name("enable-debug-command") {
+        "yes" => true,
+        "local" => {
+            let c = &srv.clients[slot];
+            c.has(flags::UNIX_SOCKET) || c.has(flags::INTERNAL) || c.addr.starts_with("127.") || c.addr.starts_with("::1:")
+        }
+        _ => false,
+    }
+}
+
 /// Whether the default user needs a password that this client has not given.
 pub fn auth_required(srv: &Server, slot: usize) -> bool {
     srv.tunables.requirepass_set && !srv.clients[slot].authenticated
@@ -95,6 +107,14 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     srv.clients[slot].last_cmd = cmd.fullname;
     if !cmd.arity_ok(args.len()) {
         return reject(srv, slot, Some(cmd), Error::WrongArity(cmd.fullname.to_string()));
+    }
+    if cmd.flags & spec::PROTECTED != 0 && !protected_allowed(srv, slot) {
+        let e = err(format!(
+            "ERR {} command not allowed. If the enable-{}-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+            cmd.top_name().to_uppercase(),
+            cmd.top_name()
+        ));
+        return reject(srv, slot, Some(cmd), e);
     }
     if auth_required(srv, slot) && cmd.flags & spec::NO_AUTH == 0 {
         return reject(srv, slot, Some(cmd), Error::NoAuth);

@@ -22,6 +22,7 @@ pub fn run(srv: &mut Server) {
     if srv.cron_paused {
         return;
     }
+    srv.clock.calibrate();
     srv.fx.now_ms = crate::util::time::now_ms();
     let now = srv.fx.now_ms;
     if srv.pause.until_ms != 0 && srv.pause.until_ms <= now {

@@ -77,7 +77,10 @@ fn protected_allowed(srv: &Server, slot: usize) -> bool {
         "yes" => true,
         "local" => {
             let c = &srv.clients[slot];
-            c.has(flags::UNIX_SOCKET) || c.has(flags::INTERNAL) || c.addr.starts_with("127.") || c.addr.starts_with("::1:")
+            c.has(flags::UNIX_SOCKET)
+                || c.has(flags::INTERNAL)
+                || c.addr.starts_with("127.")
+                || c.addr.starts_with("::1:")
         }
         _ => false,
     }
@@ -91,7 +94,9 @@ pub fn auth_required(srv: &Server, slot: usize) -> bool {
 /// Runs one client request with every check of Redis's processCommand.
 pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let Some(&name) = args.first() else { return Reply::NoReply };
-    srv.fx.now_ms = crate::util::time::now_ms();
+    let start = crate::util::time::mono_ns();
+    // Redis fixes the time for the duration of a command (and of commands it calls).
+    srv.fx.now_ms = srv.clock.ms_at(start);
     let cmd = match srv.commands.lookup(args) {
         Found::Command(cmd) => cmd,
         Found::UnknownSubcommand => {
@@ -160,7 +165,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
-    let reply = call(srv, slot, cmd, args, false);
+    let reply = call_timed(srv, slot, cmd, args, false, start);
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
@@ -193,10 +198,14 @@ fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
 /// Redis's call(): runs a validated command, timing it and updating command and error stats.
 /// `nested` is true inside EXEC or a script (blocking commands then do not block).
 pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool) -> Reply {
+    call_timed(srv, slot, cmd, args, nested, crate::util::time::mono_ns())
+}
+
+/// [`call`] with the command's start time already read.
+fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool, start: u64) -> Reply {
     let Some(handler) = cmd.spec.handler else {
         return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
     };
-    let start = std::time::Instant::now();
     let db = srv.clients[slot].db;
     let dirty_before = srv.fx.dirty;
     let outer_rewrite = srv.fx.rewrite.take();
@@ -205,7 +214,7 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
         Ok(r) => r,
         Err(e) => Reply::Error(e),
     };
-    let elapsed = start.elapsed();
+    let elapsed_ns = crate::util::time::mono_ns().saturating_sub(start);
     let srv = ctx.srv;
     let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
     if srv.fx.propagating && srv.fx.dirty > dirty_before && cmd.top_name() != "exec" {
@@ -218,16 +227,18 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
     }
     let stats = &mut srv.cmdstats[cmd.id];
     stats.calls += 1;
-    stats.usec += elapsed.as_micros() as u64;
+    stats.usec += elapsed_ns / 1000;
     if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
-        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+        srv.latency[cmd.id].record(elapsed_ns);
     }
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    reply.for_each_error(&mut |e| {
-        failed = true;
-        codes.push(e.code());
-    });
+    if !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_)) {
+        reply.for_each_error(&mut |e| {
+            failed = true;
+            codes.push(e.code());
+        });
+    }
     if failed {
         srv.cmdstats[cmd.id].failed_calls += 1;
         for code in codes {

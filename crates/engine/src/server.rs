@@ -114,6 +114,8 @@ pub struct Server {
     pub repl: crate::replication::Replication,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
+    /// Wall-clock time from the monotonic reading each command already takes.
+    pub clock: crate::util::time::WallClock,
 }
 
 /// Configuration values the connection and dispatch paths read per request.
@@ -230,6 +232,7 @@ impl Server {
             functions: BTreeMap::new(),
             repl: Default::default(),
             cron_paused: false,
+            clock: Default::default(),
         };
         srv.apply_config();
         srv

@@ -8,6 +8,8 @@
 use std::collections::VecDeque;
 
 use crate::client::{flags, BlockKind, BlockState};
+use crate::cmd::table::Command;
+use crate::ctx::Ctx;
 use crate::keyspace::ValueRef;
 use crate::reply::Reply;
 use crate::server::Server;
@@ -96,7 +98,11 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             }
             break;
         }
+        srv.clients[slot].served_key = Some(key.to_vec());
         serve_client(srv, slot);
+        if let Some(client) = srv.clients.get_mut(slot) {
+            client.served_key = None;
+        }
     }
 }
 
@@ -117,7 +123,7 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
     srv.clients[slot].db = state.db;
     srv.clients[slot].blocked_extra = state.extra.clone();
     let reply = match srv.commands.lookup(&args) {
-        crate::cmd::table::Found::Command(cmd) => crate::dispatch::call(srv, slot, cmd, &args, false),
+        crate::cmd::table::Found::Command(cmd) => rerun(srv, slot, cmd, &args),
         _ => return,
     };
     let client = &mut srv.clients[slot];
@@ -132,11 +138,42 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
     client.push_output(&out);
 }
 
-/// CLIENT UNBLOCK: unblocks with the timeout reply, or with an UNBLOCKED error.
+/// Runs a blocked command again to serve it. Its call was counted when it blocked, so, as
+/// Redis's updateStatsOnUnblock, this adds only its time and its errors to the stats.
+fn rerun(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]) -> Reply {
+    let Some(handler) = cmd.spec.handler else { return Reply::NoReply };
+    let start = std::time::Instant::now();
+    let db = srv.clients[slot].db;
+    let mut ctx = Ctx { srv, slot, db, cmd, nested: false };
+    let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
+    let elapsed = start.elapsed();
+    srv.cmdstats[cmd.id].usec += elapsed.as_micros() as u64;
+    let mut codes = Vec::new();
+    reply.for_each_error(&mut |e| codes.push(e.code()));
+    if !codes.is_empty() {
+        srv.cmdstats[cmd.id].failed_calls += 1;
+        for code in codes {
+            srv.count_error(code);
+        }
+    }
+    if srv.latency_tracking && srv.clients[slot].blocked.is_none() {
+        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+    }
+    reply
+}
+
+/// CLIENT UNBLOCK: unblocks with the timeout reply, or with an UNBLOCKED error (counted
+/// against the blocked command, as Redis does).
 pub fn unblock_by_request(srv: &mut Server, slot: usize, with_error: bool) -> bool {
     let Some(state) = unblock(srv, slot) else { return false };
     let reply = if with_error {
-        Reply::Error(crate::error::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+        let e = crate::error::err("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        srv.count_error(e.code());
+        let args: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
+        if let crate::cmd::table::Found::Command(cmd) = srv.commands.lookup(&args) {
+            srv.cmdstats[cmd.id].failed_calls += 1;
+        }
+        Reply::Error(e)
     } else {
         state.timeout_reply
     };

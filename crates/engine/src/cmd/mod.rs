@@ -5,8 +5,11 @@ pub mod args;
 pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
+pub mod debug_list;
 pub mod docs;
 pub mod keys;
+pub mod list;
+pub mod list_blocking;
 pub mod server_cmd;
 pub mod spec;
 pub mod string;
@@ -24,4 +27,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
 ];

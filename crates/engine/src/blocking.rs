@@ -53,22 +53,24 @@ pub fn timeout(srv: &mut Server, slot: usize) -> Option<Reply> {
     Some(state.timeout_reply)
 }
 
-/// Whether `key` can serve a client blocked with `kind` (exists with the right type).
-fn can_serve(srv: &Server, db: usize, key: &[u8], kind: BlockKind) -> bool {
-    let Some(entry) = srv.dbs[db].peek(key) else { return false };
+/// Whether `key` can serve a client blocked with `kind`: None when the key is gone (then
+/// no list or zset client behind can be served either), else whether it has the type the
+/// client waits for.
+fn can_serve(srv: &Server, db: usize, key: &[u8], kind: BlockKind) -> Option<bool> {
+    let entry = srv.dbs[db].peek(key)?;
     if entry.expire().is_some_and(|w| w <= srv.fx.now_ms) {
-        return false;
+        return None;
     }
     let type_name = match entry.value() {
         ValueRef::Str(_) => "string",
         ValueRef::Object(o) => o.type_name(),
     };
-    match kind {
+    Some(match kind {
         BlockKind::List => type_name == "list",
         BlockKind::ZSet => type_name == "zset",
         BlockKind::Stream => type_name == "stream",
         BlockKind::Module | BlockKind::Wait | BlockKind::Pause => false,
-    }
+    })
 }
 
 /// Serves clients blocked on keys that became ready, until no key is ready.
@@ -91,12 +93,13 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     for id in waiting {
         let Some(slot) = srv.clients.slot_of(id) else { continue };
         let Some(kind) = srv.clients[slot].blocked.as_ref().map(|b| b.kind) else { continue };
-        if !can_serve(srv, db, key, kind) {
+        match can_serve(srv, db, key, kind) {
+            Some(true) => {}
+            // A client waiting for another type is skipped, as Redis does.
+            Some(false) => continue,
             // Streams serve every reader of a new entry; lists and zsets stop when empty.
-            if kind == BlockKind::Stream {
-                continue;
-            }
-            break;
+            None if kind == BlockKind::Stream => continue,
+            None => break,
         }
         srv.clients[slot].served_key = Some(key.to_vec());
         serve_client(srv, slot);

@@ -743,3 +743,7 @@ fn lmpop(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let m = parse_mpop(args, 1)?;
     Ok(mpop_first(ctx, m.keys, m.at, m.count)?.unwrap_or(Reply::NilArray))
 }
+
+#[cfg(test)]
+#[path = "list_tests.rs"]
+mod tests;

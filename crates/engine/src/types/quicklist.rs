@@ -264,6 +264,10 @@ impl QuickList {
                     node.data.shrink_to_fit();
                 }
                 let node = if large { Node::plain(value) } else { Node::packed(value) };
+                // Most lists have one node: don't reserve room for more until needed.
+                if self.nodes.capacity() == 0 {
+                    self.nodes.reserve_exact(1);
+                }
                 match at {
                     Where::Head => self.nodes.push_front(node),
                     Where::Tail => self.nodes.push_back(node),

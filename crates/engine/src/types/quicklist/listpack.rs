@@ -354,6 +354,7 @@ pub fn insert(lp: &mut Vec<u8>, p: usize, value: &[u8], count: usize) {
     let enc = Encoded::new(value);
     let size = enc.total();
     let old = lp.len();
+    reserve(lp, size);
     lp.resize(old + size, 0);
     lp.copy_within(p..old, p + size);
     let mut back = [0u8; 5];
@@ -365,6 +366,27 @@ pub fn insert(lp: &mut Vec<u8>, p: usize, value: &[u8], count: usize) {
     dst[h..h + d].copy_from_slice(enc.data);
     dst[h + d..].copy_from_slice(&back[..back_len]);
     set_header(lp, count);
+}
+
+/// Makes room for `extra` more bytes. Redis reallocates a listpack to its exact size on
+/// every change, so it occupies the allocator's size class for that size; growing to the
+/// next class (rather than doubling) keeps the same footprint with fewer reallocations.
+fn reserve(lp: &mut Vec<u8>, extra: usize) {
+    let need = lp.len() + extra;
+    if need > lp.capacity() {
+        lp.reserve_exact(size_class(need) - lp.len());
+    }
+}
+
+/// The allocation size class holding `n` bytes: 16-byte steps up to 128, then four classes
+/// per doubling (jemalloc's spacing).
+pub fn size_class(n: usize) -> usize {
+    if n <= 128 {
+        return (n.max(1) + 15) & !15;
+    }
+    let lg = usize::BITS - 1 - (n - 1).leading_zeros();
+    let step = (1usize << lg) / 4;
+    n.div_ceil(step) * step
 }
 
 /// Appends `value` at the end.
@@ -582,6 +604,13 @@ mod tests {
         assert_eq!(validate(&lp), Some(2));
         assert_eq!(seek(&lp, 2, 2), None);
         assert_eq!(seek(&lp, 2, -3), None);
+    }
+
+    #[test]
+    fn size_classes_follow_jemalloc_spacing() {
+        let classes: Vec<usize> =
+            [1, 16, 17, 128, 129, 160, 161, 257, 8192, 8193].iter().map(|&n| size_class(n)).collect();
+        assert_eq!(classes, vec![16, 16, 32, 128, 160, 160, 192, 320, 8192, 10240]);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! may serve them (a push, an add, RENAME onto the key…) marks the key ready; after the
 //! command, [`serve_ready_keys`] re-runs each waiting client's command, first come first
 //! served, while the key can still serve them, and queues the reply in the client's outbox.
+//! During the re-run the client's `served_key` names the key that became ready: a client
+//! blocked on several keys is served from that one, as Redis serves it. The re-run is not a
+//! new call in the stats (Redis counted it when it blocked); only its time and errors are
+//! added.
 
 use std::collections::VecDeque;
 

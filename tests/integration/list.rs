@@ -129,6 +129,13 @@ fn lpos_rank_count_maxlen() {
     assert_eq!(c.cmd(&["LPOS", "l", "c", "COUNT", "0", "MAXLEN", "7", "RANK", "2"]), array(vec![int(6)]));
     assert_eq!(c.cmd(&["LPOS", "l", "x"]), Frame::Null);
     assert_eq!(c.cmd(&["LPOS", "nokey", "x", "COUNT", "1"]), array(vec![]));
+    // Redis negates RANK LONG_MIN into itself: every match qualifies and COUNT never stops.
+    c.cmd(&["RPUSH", "m", "a", "b", "a", "c", "a"]);
+    assert_eq!(c.cmd(&["LPOS", "m", "a", "RANK", "-9223372036854775808"]), int(4));
+    assert_eq!(
+        c.cmd(&["LPOS", "m", "a", "RANK", "-9223372036854775808", "COUNT", "1"]),
+        array(vec![int(4), int(2), int(0)])
+    );
 }
 
 #[test]

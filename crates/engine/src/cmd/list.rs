@@ -619,9 +619,10 @@ fn lpos(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         j += 1;
     }
     let reverse = rank < 0;
-    // A negative rank counts from the tail. Redis negates LONG_MIN into itself, which then
-    // behaves as rank 1.
-    let rank = if reverse { rank.checked_neg().unwrap_or(1) } else { rank };
+    // A negative rank counts from the tail. Redis negates LONG_MIN into itself (so every
+    // match qualifies and the COUNT test below wraps, never stopping early): wrapping
+    // arithmetic reproduces that.
+    let rank = if reverse { rank.wrapping_neg() } else { rank };
     let Some(list) = list_read(ctx, args[1])? else {
         return Ok(if count != -1 { Reply::Array(Vec::new()) } else { Reply::Nil });
     };
@@ -640,7 +641,7 @@ fn lpos(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             matches += 1;
             if matches >= rank {
                 found.push(if reverse { llen - index - 1 } else { index });
-                if count == -1 || (count != 0 && matches - rank + 1 >= count) {
+                if count == -1 || (count != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= count) {
                     more = false;
                 }
             }

@@ -66,6 +66,7 @@ fn pop_null_shapes_in_resp2_and_resp3() {
     c.cmd(&["HELLO", "3"]);
     assert_eq!(c.cmd(&["LPOP", "nokey"]), Frame::Null);
     assert_eq!(c.cmd(&["LPOP", "nokey", "1"]), Frame::Null);
+    assert_eq!(c.raw(&["RPOP", "nokey", "0"]), b"_\r\n");
     assert_eq!(c.cmd(&["LMPOP", "1", "nokey", "LEFT"]), Frame::Null);
     assert_eq!(error_text(&c.cmd(&["LPOP", "l", "1", "2"])), "ERR wrong number of arguments for 'lpop' command");
     assert_eq!(error_text(&c.cmd(&["LPOP", "l", "-1"])), "ERR value is out of range, must be positive");

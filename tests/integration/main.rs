@@ -6,5 +6,6 @@ mod harness;
 
 mod connection;
 mod keyspace;
+mod list;
 mod protocol;
 mod strings;

@@ -99,6 +99,9 @@ pub struct Client {
     pub blocked: Option<BlockState>,
     /// While a blocked command is re-run to serve it, the state it saved when blocking.
     pub blocked_extra: Vec<Vec<u8>>,
+    /// While a blocked command is re-run to serve it, the key that became ready (Redis
+    /// serves a client blocked on several keys from the one that got data).
+    pub served_key: Option<Vec<u8>>,
     /// Output produced for this client outside its own commands (pub/sub messages, a
     /// blocked command served by another client's write), waiting to be written.
     pub outbox: Vec<u8>,
@@ -146,6 +149,7 @@ impl Client {
             shard_channels: HashMap::new(),
             blocked: None,
             blocked_extra: Vec::new(),
+            served_key: None,
             outbox: Vec::new(),
             wake: None,
             qbuf: 0,

@@ -7,11 +7,14 @@ pub mod command_cmd;
 pub mod conn;
 pub mod debug;
 pub mod debug_extra;
+pub mod debug_list;
 pub mod docs;
 pub mod function;
 pub mod keys;
 pub mod persist_cmd;
 pub mod replication;
+pub mod list;
+pub mod list_blocking;
 pub mod server_cmd;
 pub mod spec;
 pub mod string;
@@ -33,4 +36,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
 ];

@@ -285,10 +285,20 @@ impl Db {
     pub fn add(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>) -> &mut Entry {
         let entry = Entry::new(key, value, None, fx.initial_access());
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.table.insert_new(entry, false).into_entry()
     }
 
-    /// Inserts a whole entry (RENAME, MOVE, RESTORE, loading) whose key is absent.
+    /// Adds a whole entry as a new key (RENAME, MOVE, COPY, RESTORE): like Redis's dbAdd,
+    /// fires `new` and wakes clients blocked on the key.
+    pub fn add_entry(&mut self, fx: &mut Effects, entry: Entry) {
+        let key = entry.key().to_vec();
+        self.insert_entry(entry);
+        self.signal_ready(fx, &key);
+        fx.notify(notify::NEW, "new", self.id, &key);
+    }
+
+    /// Inserts a whole entry whose key is absent, without events (loading).
     pub fn insert_entry(&mut self, entry: Entry) {
         let has_ttl = entry.expire().is_some();
         if has_ttl {
@@ -335,6 +345,7 @@ impl Db {
             None => self.table.insert_new(entry, false),
         };
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.signal_modified(fx, key);
     }
 

@@ -198,6 +198,14 @@ impl Connection {
     /// Runs every complete request in the input buffer (the engine is locked).
     fn process(&mut self, srv: &mut Server) -> Flow {
         let slot = self.slot;
+        {
+            // While the batch runs, CLIENT LIST shows the query buffer still holding it and only
+            // the output not yet written, as Redis does.
+            let c = &mut srv.clients[slot];
+            c.qbuf = self.inbuf.len();
+            c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
+            c.obuf_bytes = self.out.len() - self.written;
+        }
         loop {
             {
                 let c = &srv.clients[slot];

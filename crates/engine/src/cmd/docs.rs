@@ -276,9 +276,12 @@ fn parse_type(t: &str) -> Result<ArgType, String> {
     })
 }
 
-/// A group's single alternative: one item is itself; several make a block.
+/// A group's single alternative: one item is itself (unless the group is named and the item
+/// a plain argument: `pattern=(pattern:pattern)` is a block of one, as PSUBSCRIBE declares);
+/// several make a block.
 fn collapse(mut seq: Vec<DocArg>, name: Option<String>) -> DocArg {
-    if seq.len() == 1 {
+    let plain = |a: &DocArg| a.token.is_none() && !matches!(a.kind, ArgType::OneOf | ArgType::Block);
+    if seq.len() == 1 && !(name.is_some() && plain(&seq[0])) {
         return seq.remove(0);
     }
     let derived = seq.first().map(|a| a.name.clone()).unwrap_or_default();
@@ -375,5 +378,8 @@ mod tests {
         assert!(args[2].multiple && args[2].multiple_token && args[2].optional);
         assert_eq!(args[3].name, "auto-id");
         assert_eq!(args[3].token.as_deref(), Some("*"));
+        let one = parse("pattern=(pattern:pattern)...").unwrap();
+        assert_eq!((one[0].kind, one[0].args.len()), (ArgType::Block, 1));
+        assert!(one[0].multiple);
     }
 }

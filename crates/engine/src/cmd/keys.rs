@@ -553,6 +553,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
     let Some(entry) = ctx.db().remove_entry(from) else { return Err(Error::NoSuchKey) };
     let moved = entry.rekey(to);
     ctx.db().insert_entry(moved);
+    ctx.notify(notify::NEW, "new", to);
     let (db, fx) = ctx.db_fx();
     db.signal_ready(fx, to);
     ctx.signal_modified(from);
@@ -599,6 +600,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let src = ctx.db;
     let srv = &mut *ctx.srv;
     srv.dbs[dst].insert_entry(entry);
+    srv.fx.notify(notify::NEW, "new", dst, key);
     srv.dbs[dst].signal_ready(&mut srv.fx, key);
     srv.dbs[src].signal_modified(&mut srv.fx, key);
     srv.dbs[dst].signal_modified(&mut srv.fx, key);
@@ -642,6 +644,7 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
     }
     srv.dbs[dst].insert_entry(copy);
+    srv.fx.notify(notify::NEW, "new", dst, to);
     srv.dbs[dst].signal_ready(&mut srv.fx, to);
     srv.dbs[dst].signal_modified(&mut srv.fx, to);
     srv.fx.notify(notify::GENERIC, "copy_to", dst, to);
@@ -703,6 +706,7 @@ pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize
 fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     let n = flush_db(ctx.srv, ctx.db, lazy);
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }
@@ -713,6 +717,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     for id in 0..ctx.srv.dbs.len() {
         n += flush_db(ctx.srv, id, lazy);
     }
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }

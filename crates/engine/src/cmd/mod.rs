@@ -9,8 +9,10 @@ pub mod debug;
 pub mod debug_extra;
 pub mod docs;
 pub mod function;
+pub mod introspection;
 pub mod keys;
 pub mod persist_cmd;
+pub mod pubsub;
 pub mod replication;
 pub mod server_cmd;
 pub mod spec;
@@ -33,4 +35,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,
+    pubsub::COMMANDS,
+    introspection::COMMANDS,
 ];

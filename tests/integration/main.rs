@@ -5,6 +5,8 @@
 mod harness;
 
 mod connection;
+mod introspection;
 mod keyspace;
 mod protocol;
+mod pubsub;
 mod strings;

@@ -258,10 +258,14 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
     crate::introspection::after_call(srv, slot, cmd, args, elapsed, nested, frame);
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    reply.for_each_error(&mut |e| {
-        failed = true;
-        codes.push(e.code());
-    });
+    // EXEC's array holds replies its queued commands already counted.
+    let counted_by_nested = cmd.top_name() == "exec" && matches!(reply, Reply::Array(_));
+    if !counted_by_nested {
+        reply.for_each_error(&mut |e| {
+            failed = true;
+            codes.push(e.code());
+        });
+    }
     if failed {
         srv.cmdstats[cmd.id].failed_calls += 1;
         for code in codes {

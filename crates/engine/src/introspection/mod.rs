@@ -119,21 +119,23 @@ pub fn after_call(
         let event = if cmd.flags & spec::FAST != 0 { "fast-command" } else { "command" };
         srv.introspection.latency.add_sample(event, duration_us / 1000, crate::util::time::now_ms() / 1000);
     }
-    if !blocked && cmd.flags & spec::SKIP_SLOWLOG == 0 && srv.introspection.slower_than >= 0 {
-        let now_s = crate::util::time::now_ms() / 1000;
-        let (slower_than, max_len) = (srv.introspection.slower_than, srv.introspection.slowlog_max_len);
-        let c = &srv.clients[slot];
-        let (peer, name) = (c.addr.clone(), c.name.clone());
-        srv.introspection.slowlog.push_if_needed(
-            slower_than,
-            max_len,
-            duration_us,
-            args,
-            &redacted,
-            &peer,
-            name.as_deref(),
-            now_s,
-        );
+    let slower_than = srv.introspection.slower_than;
+    if !blocked && cmd.flags & spec::SKIP_SLOWLOG == 0 && slower_than >= 0 {
+        let max_len = srv.introspection.slowlog_max_len;
+        if duration_us >= slower_than as u64 {
+            let c = &srv.clients[slot];
+            let entry = slowlog::Entry {
+                id: 0,
+                time: crate::util::time::now_ms() / 1000,
+                duration: duration_us,
+                args: slowlog::trimmed_args(args, &redacted),
+                peer: c.addr.clone(),
+                name: c.name.clone().unwrap_or_default(),
+            };
+            srv.introspection.slowlog.push(entry);
+        }
+        // Like Redis, every logged-or-not command trims the log to the configured length.
+        srv.introspection.slowlog.trim(max_len);
     }
     // A blocked command served again was shown when it first ran.
     let served_again = !nested && srv.introspection.request != Some(id);

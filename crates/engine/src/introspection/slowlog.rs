@@ -31,7 +31,7 @@ pub struct SlowLog {
 
 /// Copies the arguments as the log keeps them: the 32nd slot says how many more there were,
 /// long strings end with how many bytes were cut.
-fn trimmed_args(args: &[&[u8]], redacted: &[usize]) -> Vec<Vec<u8>> {
+pub fn trimmed_args(args: &[&[u8]], redacted: &[usize]) -> Vec<Vec<u8>> {
     let kept = args.len().min(MAX_ARGC);
     let mut out = Vec::with_capacity(kept);
     for (j, arg) in args.iter().take(kept).enumerate() {
@@ -63,35 +63,15 @@ impl SlowLog {
         self.entries.clear();
     }
 
-    /// Redis's slowlogPushEntryIfNeeded: logs the command if it was slow enough (a negative
-    /// threshold disables the log), then trims to `max_len`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push_if_needed(
-        &mut self,
-        slower_than: i64,
-        max_len: usize,
-        duration: u64,
-        args: &[&[u8]],
-        redacted: &[usize],
-        peer: &str,
-        name: Option<&[u8]>,
-        now_s: i64,
-    ) {
-        if slower_than < 0 {
-            return;
-        }
-        if duration >= slower_than as u64 {
-            let entry = Entry {
-                id: self.next_id,
-                time: now_s,
-                duration,
-                args: trimmed_args(args, redacted),
-                peer: peer.to_string(),
-                name: name.unwrap_or_default().to_vec(),
-            };
-            self.next_id += 1;
-            self.entries.push_front(entry);
-        }
+    /// Adds an entry (its id is assigned here) as the newest.
+    pub fn push(&mut self, mut entry: Entry) {
+        entry.id = self.next_id;
+        self.next_id += 1;
+        self.entries.push_front(entry);
+    }
+
+    /// Drops the oldest entries beyond `max_len`.
+    pub fn trim(&mut self, max_len: usize) {
         self.entries.truncate(max_len);
     }
 
@@ -139,13 +119,20 @@ mod tests {
     fn keeps_newest_within_max_len() {
         let mut log = SlowLog::default();
         for _ in 0..5 {
-            log.push_if_needed(0, 3, 10, &[b"ping"], &[], "127.0.0.1:1", None, 0);
+            let e = Entry {
+                id: 0,
+                time: 0,
+                duration: 1,
+                args: vec![b"ping".to_vec()],
+                peer: String::new(),
+                name: Vec::new(),
+            };
+            log.push(e);
+            log.trim(3);
         }
         assert_eq!(log.len(), 3);
         assert_eq!(log.entries.front().map(|e| e.id), Some(4));
-        log.push_if_needed(-1, 3, 10, &[b"ping"], &[], "", None, 0);
-        assert_eq!(log.len(), 3);
-        log.push_if_needed(100, 3, 10, &[b"ping"], &[], "", None, 0);
-        assert_eq!(log.len(), 3);
+        log.trim(1);
+        assert_eq!(log.len(), 1);
     }
 }

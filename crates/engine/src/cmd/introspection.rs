@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::{err, CmdResult};
 use crate::reply::Reply;
 
+#[allow(clippy::too_many_arguments)]
 const fn sub(
     name: &'static str,
     arity: i32,

@@ -13,6 +13,7 @@ use crate::error::{err, CmdResult};
 use crate::pubsub::{self, Kind};
 use crate::reply::Reply;
 
+#[allow(clippy::too_many_arguments)]
 const fn cmd(
     name: &'static str,
     arity: i32,

@@ -152,10 +152,10 @@ impl LatencyMonitor {
                 st.period = s.time;
             }
         }
-        if st.samples > 0 {
-            st.avg = sum / st.samples;
+        if let Some(avg) = sum.checked_div(st.samples) {
+            st.avg = avg;
             st.period = (now_s - st.period).max(1);
-            let dev: u64 = ts.samples.iter().filter(|s| s.time != 0).map(|s| st.avg.abs_diff(s.latency)).sum();
+            let dev: u64 = ts.samples.iter().filter(|s| s.time != 0).map(|s| avg.abs_diff(s.latency)).sum();
             st.mad = dev / st.samples;
         }
         st

@@ -147,6 +147,17 @@ pub fn after_call(
     srv.introspection.current = frame.current;
 }
 
+/// Shows a command to MONITOR clients now. For commands flagged SKIP_MONITOR that must
+/// appear before what they run (EVAL, EVALSHA and FCALL feed themselves first, as in Redis).
+pub fn feed_monitors(srv: &mut Server, slot: usize, args: &[&[u8]]) {
+    if srv.introspection.monitors.is_empty() {
+        return;
+    }
+    let redacted = srv.introspection.redacted.clone();
+    let current = srv.introspection.current;
+    monitor::feed(srv, slot, args, &redacted, current);
+}
+
 /// Records a latency event measured outside commands (`expire-cycle`…) if over the threshold.
 pub fn latency_event(srv: &mut Server, event: &str, elapsed: Duration) {
     let threshold = srv.introspection.latency_threshold;

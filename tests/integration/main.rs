@@ -5,7 +5,9 @@
 mod harness;
 
 mod connection;
+mod introspection;
 mod keyspace;
 mod list;
 mod protocol;
+mod pubsub;
 mod strings;

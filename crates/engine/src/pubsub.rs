@@ -129,3 +129,32 @@ pub fn unsubscribe_all(srv: &mut Server, slot: usize) {
         srv.pubsub.patterns.retain(|(_, ids)| !ids.is_empty());
     }
 }
+
+/// Subscribes a client to a channel (no reply is sent: the caller reports the subscription
+/// itself, as the REST API's SSE stream does). Returns false if it was already subscribed.
+pub fn subscribe_channel(srv: &mut Server, slot: usize, channel: &[u8]) -> bool {
+    let Some(client) = srv.clients.get_mut(slot) else { return false };
+    if client.channels.insert(channel.to_vec(), ()).is_some() {
+        return false;
+    }
+    client.set(crate::client::flags::PUBSUB, true);
+    let id = client.id;
+    srv.pubsub.channels.entry(channel.to_vec()).or_default().push(id);
+    true
+}
+
+/// Subscribes a client to a pattern, like [`subscribe_channel`].
+pub fn subscribe_pattern(srv: &mut Server, slot: usize, pattern: &[u8]) -> bool {
+    let Some(client) = srv.clients.get_mut(slot) else { return false };
+    if client.patterns.iter().any(|p| p == pattern) {
+        return false;
+    }
+    client.patterns.push(pattern.to_vec());
+    client.set(crate::client::flags::PUBSUB, true);
+    let id = client.id;
+    match srv.pubsub.patterns.iter_mut().find(|(p, _)| p == pattern) {
+        Some((_, ids)) => ids.push(id),
+        None => srv.pubsub.patterns.push((pattern.to_vec(), vec![id])),
+    }
+    true
+}

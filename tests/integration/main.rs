@@ -3,8 +3,10 @@
 //! One binary, a module per area; regression tests are named after what they guard.
 
 mod harness;
+mod http;
 
 mod connection;
 mod keyspace;
 mod protocol;
+mod rest;
 mod strings;

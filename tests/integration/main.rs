@@ -9,4 +9,5 @@ mod connection;
 mod keyspace;
 mod protocol;
 mod rest;
+mod rest_proxy;
 mod strings;

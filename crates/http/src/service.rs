@@ -37,7 +37,7 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Upstash-Encoding, Upstash-Sync-Token, \
      Upstash-Response-Format, Upstash-Telemetry-Runtime, Upstash-Telemetry-Platform, Upstash-Telemetry-Sdk, \
-     Accept, Cache-Control";
+     Upstash-Telemetry-Retry, Accept, Cache-Control";
 
 /// Serves one HTTP connection until the client closes it.
 pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, gw: Arc<Gateway>) {

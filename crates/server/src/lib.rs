@@ -199,6 +199,12 @@ async fn run(config: Config, options: Options) -> i32 {
     }
     let http = match bind_http(&server.config) {
         Ok(h) => h,
+        // The default REST port being taken (several servers on one machine, as test suites
+        // run them) is not worth refusing to start; a port asked for explicitly is.
+        Err(e) if server.config.int("http-port") == DEFAULT_HTTP_PORT => {
+            log::warning(&format!("{e}: the REST API is disabled (set http-port to choose another port)."));
+            HttpListeners { listeners: Vec::new(), generated_token: String::new() }
+        }
         Err(e) => {
             log::warning(&e);
             log::warning("Failed listening on the REST API port, aborting.");
@@ -228,6 +234,9 @@ async fn run(config: Config, options: Options) -> i32 {
     log::warning("Spinel is now ready to exit, bye bye...");
     0
 }
+
+/// `http-port`'s default.
+const DEFAULT_HTTP_PORT: i64 = 8079;
 
 /// The REST API's listeners and the token to accept while `http-token` is unset.
 struct HttpListeners {

@@ -205,14 +205,16 @@ impl Conn {
     }
 
     /// Whether an idle connection is still usable: nothing readable (an EOF or stray bytes
-    /// mean the server closed it or it is out of step).
-    pub async fn still_open(&mut self) -> bool {
+    /// mean the server closed it or it is out of step). Polls the socket exactly once — a
+    /// zero timeout would wait for the timer wheel's next millisecond tick.
+    pub fn still_open(&mut self) -> bool {
         if !self.rbuf.is_empty() {
             return false;
         }
         let mut probe = [0u8; 1];
-        // The inner read is polled once before the zero timeout is checked.
-        matches!(tokio::time::timeout(Duration::ZERO, self.io.read(&mut probe)).await, Err(_))
+        let mut buf = tokio::io::ReadBuf::new(&mut probe);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        matches!(std::pin::Pin::new(&mut self.io).poll_read(&mut cx, &mut buf), std::task::Poll::Pending)
     }
 }
 

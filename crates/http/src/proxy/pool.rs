@@ -90,7 +90,7 @@ impl Pool {
         loop {
             let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let Some(mut conn) = idle else { break };
-            if conn.still_open().await {
+            if conn.still_open() {
                 return Ok(Lease { pool: self.clone(), conn: Some(conn), reused: true, _permit: permit });
             }
         }

@@ -138,11 +138,10 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
     }
 
     // Authentication comes before anything about the body.
-    let token = match request::query_token(query.as_deref()) {
-        q => match crate::auth::request_token(header(req.headers(), "authorization"), q) {
-            Ok(Some(t)) => t,
-            _ => return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized"),
-        },
+    let query_token = request::query_token(query.as_deref());
+    let token = match crate::auth::request_token(header(req.headers(), "authorization"), query_token) {
+        Ok(Some(t)) => t,
+        _ => return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized"),
     };
     let principal = match &gw.backend {
         Backend::Local(local) => {

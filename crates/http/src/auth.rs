@@ -40,17 +40,21 @@ pub fn find<'a, I: IntoIterator<Item = &'a [u8]>>(candidates: I, token: &[u8]) -
     found
 }
 
+/// An `Authorization` header that is not `Bearer <token>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Malformed;
+
 /// The token of a request: the `Authorization` header (`Bearer`, any case, then the token) or
 /// else the `_token` query parameter. `Err` for a present but malformed header.
-pub fn request_token(authorization: Option<&[u8]>, query_token: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, ()> {
+pub fn request_token(authorization: Option<&[u8]>, query_token: Option<Vec<u8>>) -> Result<Option<Vec<u8>>, Malformed> {
     if let Some(h) = authorization {
         let h = h.trim_ascii();
         let (scheme, rest) = match h.iter().position(|&c| c == b' ') {
             Some(p) => (&h[..p], h[p + 1..].trim_ascii()),
-            None => return Err(()),
+            None => return Err(Malformed),
         };
         if !scheme.eq_ignore_ascii_case(b"bearer") || rest.is_empty() {
-            return Err(());
+            return Err(Malformed);
         }
         return Ok(Some(rest.to_vec()));
     }
@@ -111,8 +115,8 @@ mod tests {
         assert_eq!(find([&b"x"[..], b"y", b"y"], b"y"), Some(1));
         assert_eq!(request_token(Some(b"Bearer tok"), None), Ok(Some(b"tok".to_vec())));
         assert_eq!(request_token(Some(b"bEaReR   tok "), None), Ok(Some(b"tok".to_vec())));
-        assert_eq!(request_token(Some(b"Basic tok"), None), Err(()));
-        assert_eq!(request_token(Some(b"Bearer"), None), Err(()));
+        assert_eq!(request_token(Some(b"Basic tok"), None), Err(Malformed));
+        assert_eq!(request_token(Some(b"Bearer"), None), Err(Malformed));
         assert_eq!(request_token(None, Some(b"q".to_vec())), Ok(Some(b"q".to_vec())));
         assert_eq!(request_token(None, None), Ok(None));
         let t = Tokens::parse(b"a, b", b"r");

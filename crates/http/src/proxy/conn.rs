@@ -117,7 +117,7 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
 }
 
 fn io_err(msg: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::Other, msg.into())
+    std::io::Error::other(msg.into())
 }
 
 impl Conn {

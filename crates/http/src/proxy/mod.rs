@@ -223,8 +223,8 @@ impl Proxy {
     /// Runs a request on one borrowed connection. Returns the outcome and whether any
     /// command may have written (for the sync token).
     pub async fn run(&self, pool: &Arc<Pool>, cmds: &[Args], multi: bool, fmt: Format) -> (Outcome, bool) {
-        let wrote = cmds.iter().any(|c| may_write(c));
-        let refusals: Vec<Option<String>> = cmds.iter().map(|c| refusal(c)).collect();
+        let wrote = cmds.iter().any(may_write);
+        let refusals: Vec<Option<String>> = cmds.iter().map(refusal).collect();
         if multi && refusals.iter().any(Option::is_some) {
             return (Outcome::Fail(400, EXECABORT.into()), false);
         }

@@ -7,6 +7,7 @@ mod http;
 
 mod connection;
 mod keyspace;
+mod list;
 mod protocol;
 mod rest;
 mod rest_proxy;

@@ -581,3 +581,18 @@ fn psubscribe_streams_keyspace_events() {
     drop(sub);
     wait_until("the pattern to be released", || srv.shared.lock().pubsub.patterns.is_empty());
 }
+
+#[test]
+fn blocking_commands_do_not_wait() {
+    let srv = server();
+    // With nothing to pop, a blocking command answers as on timeout, at once (timeout 0
+    // would otherwise wait forever).
+    assert_json(&post(&srv, "/", r#"["BLPOP","empty",0]"#), 200, r#"{"result":null}"#);
+    assert_json(&post(&srv, "/", r#"["BLMOVE","empty","dst","LEFT","RIGHT",0]"#), 200, r#"{"result":null}"#);
+    let r = post(&srv, "/pipeline", r#"[["BRPOP","empty",0],["RPUSH","l","a","b"],["BLPOP","l",0],["BRPOP","l",0]]"#);
+    assert_json(&r, 200, r#"[{"result":null},{"result":2},{"result":["l","a"]},{"result":["l","b"]}]"#);
+    let r = post(&srv, "/multi-exec", r#"[["BLPOP","empty",0],["RPUSH","l","c"],["BLPOP","l",0]]"#);
+    assert_json(&r, 200, r#"[{"result":null},{"result":1},{"result":["l","c"]}]"#);
+    // No client is left blocked.
+    assert_eq!(srv.shared.lock().blocked_clients, 0);
+}

@@ -179,3 +179,19 @@ fn reconnects_after_a_dropped_connection_and_idles_out() {
     assert_json(&post(&proxy, "t", "/", r#"["INCR","k"]"#), 200, r#"{"result":3}"#);
     assert_eq!(pool.opened(), 3);
 }
+
+#[test]
+fn blocking_commands_do_not_wait_through_the_proxy() {
+    let backend = server();
+    let proxy = TestProxy::start(&[entry("t", "main", &url(&backend), 1)], Duration::from_secs(900)).unwrap();
+    assert_json(&post(&proxy, "t", "/", r#"["BLPOP","empty",0]"#), 200, r#"{"result":null}"#);
+    let r =
+        post(&proxy, "t", "/pipeline", r#"[["RPUSH","l","a"],["BLPOP","l",0],["BLPOP","l",0],["BLPOP"],["GET","l"]]"#);
+    assert_json(
+        &r,
+        200,
+        r#"[{"result":1},{"result":["l","a"]},{"result":null},{"error":"ERR wrong number of arguments for 'blpop' command"},{"result":null}]"#,
+    );
+    // The one pooled connection is still in step.
+    assert_json(&post(&proxy, "t", "/", r#"["PING"]"#), 200, r#"{"result":"PONG"}"#);
+}

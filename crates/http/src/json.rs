@@ -115,6 +115,14 @@ pub fn reply(out: &mut Vec<u8>, r: &Reply, enc: Encoding) {
         }
         Reply::DoubleText(t) | Reply::BigNumber(t) | Reply::Verbatim(t) => write_value_str(out, t, enc),
         Reply::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
+        // Attributes are out-of-band metadata (RESP3 only): the value is what counts.
+        Reply::Attribute(_, inner) => reply(out, inner, enc),
+        // Pre-encoded RESP (DEBUG PROTOCOL and the like): decoded, then mapped like a
+        // backend's reply.
+        Reply::Raw(bytes) => match Frame::decode(bytes) {
+            Ok(Some((f, _))) => frame(out, &f, enc),
+            _ => write_value_str(out, bytes, enc),
+        },
     }
 }
 

@@ -25,3 +25,10 @@ impl Shared {
         self.engine.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// The REST gateway reaches the engine through this lock (see spinel_http's module docs).
+impl spinel_http::Engine for Shared {
+    fn lock(&self) -> MutexGuard<'_, Server> {
+        Shared::lock(self)
+    }
+}

@@ -96,7 +96,11 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             }
             break;
         }
+        srv.clients[slot].ready_key = Some(key.to_vec());
         serve_client(srv, slot);
+        if let Some(c) = srv.clients.get_mut(slot) {
+            c.ready_key = None;
+        }
     }
 }
 

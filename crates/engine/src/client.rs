@@ -97,6 +97,9 @@ pub struct Client {
     pub blocked: Option<BlockState>,
     /// While a blocked command is re-run to serve it, the state it saved when blocking.
     pub blocked_extra: Vec<Vec<u8>>,
+    /// While a blocked command is re-run to serve it, the key whose readiness is being
+    /// served (Redis serves a blocked pop from that key, not from its first listed key).
+    pub ready_key: Option<Vec<u8>>,
     /// Output produced for this client outside its own commands (pub/sub messages, a
     /// blocked command served by another client's write), waiting to be written.
     pub outbox: Vec<u8>,
@@ -141,6 +144,7 @@ impl Client {
             shard_channels: HashMap::new(),
             blocked: None,
             blocked_extra: Vec::new(),
+            ready_key: None,
             outbox: Vec::new(),
             wake: None,
             qbuf: 0,

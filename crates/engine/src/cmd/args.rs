@@ -36,9 +36,18 @@ pub fn float(arg: &[u8]) -> CmdResult<f64> {
 /// returned as an absolute deadline in ms (0 = block forever).
 pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResult<i64> {
     let tval: i64 = if unit_seconds {
-        let secs = parse_f64(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?;
-        // C's (long long) cast truncates toward zero.
-        (secs * 1000.0) as i64
+        // Redis parses a long double (string2ld) and takes ceill(seconds * 1000); a value
+        // past the long long range converts to LLONG_MIN on x86-64, hence "negative".
+        if crate::util::num::LongDouble::parse(arg).is_none() {
+            return Err(err("ERR timeout is not a float or out of range"));
+        }
+        let secs = strtod_lossy(arg);
+        let ms = (secs * 1000.0).ceil();
+        if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&ms) {
+            ms as i64
+        } else {
+            i64::MIN
+        }
     } else {
         parse_i64(arg).ok_or_else(|| err("ERR timeout is not an integer or out of range"))?
     };
@@ -48,10 +57,16 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResul
     if tval == 0 {
         return Ok(0);
     }
-    if tval > i64::MAX - now_ms {
-        return Err(err("ERR timeout is out of range"));
-    }
-    Ok(now_ms + tval)
+    Ok(now_ms.saturating_add(tval))
+}
+
+/// C's strtod over an argument already validated as a number (overflow gives ±inf).
+fn strtod_lossy(arg: &[u8]) -> f64 {
+    let mut z = Vec::with_capacity(arg.len() + 1);
+    z.extend_from_slice(arg);
+    z.push(0);
+    // SAFETY: `z` is NUL-terminated and outlives the call.
+    unsafe { libc::strtod(z.as_ptr() as *const libc::c_char, std::ptr::null_mut()) }
 }
 
 #[cfg(test)]
@@ -66,7 +81,12 @@ mod tests {
         assert_eq!(non_negative(b"-1").unwrap_err(), Error::NotPositive);
         assert_eq!(timeout_deadline(b"0", 1000, true).unwrap(), 0);
         assert_eq!(timeout_deadline(b"1.5", 1000, true).unwrap(), 2500);
-        assert_eq!(timeout_deadline(b"0.0019", 1000, true).unwrap(), 1001);
+        assert_eq!(timeout_deadline(b"0.0019", 1000, true).unwrap(), 1002);
+        assert_eq!(timeout_deadline(b"0x10", 0, true).unwrap(), 16000);
+        assert_eq!(timeout_deadline(b"-0.0001", 0, true).unwrap(), 0);
+        assert!(timeout_deadline(b"1e300", 0, true).is_err());
+        assert!(timeout_deadline(b"inf", 0, true).is_err());
+        assert!(timeout_deadline(b"nan", 0, true).is_err());
         assert!(timeout_deadline(b"-1", 1000, true).is_err());
     }
 }

@@ -12,6 +12,10 @@ pub mod spec;
 pub mod string;
 pub mod table;
 pub mod txn;
+pub mod zset;
+pub mod zset_pop;
+pub mod zset_range;
+pub mod zset_setops;
 
 use spec::CommandSpec;
 
@@ -24,4 +28,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
+    zset::COMMANDS,
+    zset_range::COMMANDS,
+    zset_pop::COMMANDS,
+    zset_setops::COMMANDS,
 ];

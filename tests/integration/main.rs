@@ -8,3 +8,4 @@ mod connection;
 mod keyspace;
 mod protocol;
 mod strings;
+mod zset;

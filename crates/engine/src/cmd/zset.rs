@@ -593,6 +593,10 @@ fn zrandmember_count(ctx: &mut Ctx, key: &[u8], count: i64, withscores: bool) ->
 }
 
 #[cfg(test)]
+#[path = "zset_tests.rs"]
+mod family_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -326,13 +326,13 @@ fn zadd_generic(ctx: &mut Ctx, args: &[&[u8]], incr_command: bool) -> CmdResult 
         idx += 1;
     }
     let pairs = &args[idx..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(Error::Syntax);
     }
     if flags.nx && flags.xx {
         return Err(err("ERR XX and NX options at the same time are not compatible"));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(err("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if flags.incr && pairs.len() > 2 {

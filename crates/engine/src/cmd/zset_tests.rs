@@ -83,7 +83,7 @@ fn keyspace_events_match_redis() {
 fn dirty_counts_changes_like_redis() {
     let mut srv = Server::new(Config::new());
     let slot = srv.clients.add(0);
-    let mut dirty = |srv: &mut Server, line: &str| {
+    let dirty = |srv: &mut Server, line: &str| {
         let before = srv.fx.dirty;
         run(srv, slot, line);
         srv.fx.dirty - before

@@ -6,12 +6,13 @@
 //! the rank of an element and the element at a rank are found in O(log n), as ZRANK,
 //! ZRANGE by index and ZREMRANGEBYRANK need.
 //!
-//! A node is a single block: a 24-byte head (score, backward link, member length and level),
-//! then `level` forward pointers, `level` 32-bit spans and the member bytes. The member is
-//! stored once: the member→node index of the sorted set ([`super::zset`]) points at these
-//! same nodes rather than copying the member (Redis shares one sds between its dict and
-//! its skiplist for the same reason). Spans are 32-bit: a sorted set would need more than
-//! 4 billion members (hundreds of GB) to overflow them.
+//! A node is a single block: score and backward link (16 bytes), a level byte, then `level`
+//! forward links and `level` 32-bit spans (unaligned, to waste no padding), the member
+//! length as LEB128 and the member bytes; a level-1 node with a 14-byte member fits 48
+//! bytes. The member is stored once: the member→node index of the sorted set
+//! ([`super::zset`]) points at these same nodes rather than copying the member (Redis
+//! shares one sds between its dict and its skiplist for the same reason). Spans are 32-bit:
+//! a sorted set would need more than 4 billion members (hundreds of GB) to overflow them.
 //!
 //! Nodes never move while linked, so a node pointer stays valid until the node is removed;
 //! a score update that changes a node's position relinks the same node.
@@ -26,117 +27,147 @@ use super::zset::{LexRange, ScoreRange};
 /// Redis's ZSKIPLIST_MAXLEVEL.
 pub const MAX_LEVEL: usize = 32;
 
-/// A node's fixed head; its links, spans and member follow it in the same block.
+/// A node's fixed head: its level byte, links, spans and member follow it in the same
+/// block. Nodes are only touched through raw pointers (the block is larger than the type).
 #[repr(C)]
 pub struct Node {
     score: f64,
     backward: *mut Node,
-    /// Level in the low 8 bits, member length above.
-    meta: u64,
 }
 
-const HEAD: usize = std::mem::size_of::<Node>();
+/// Offset of the level byte; the forward links follow it (unaligned), then the spans.
+const LEVEL_AT: usize = std::mem::size_of::<Node>();
+const LINKS_AT: usize = LEVEL_AT + 1;
 
-impl Node {
-    fn layout(level: usize, len: usize) -> Layout {
-        // A member length comes from a request that was already held in memory, so the sum
-        // cannot overflow isize in practice; fall back to a minimal layout would be wrong,
-        // hence the explicit check.
-        let size = HEAD + level * 12 + len;
-        Layout::from_size_align(size, 8).unwrap_or_else(|_| std::alloc::handle_alloc_error(Layout::new::<Node>()))
+fn varint_len(mut n: usize) -> usize {
+    let mut len = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        len += 1;
     }
+    len
+}
 
-    /// Allocates an unlinked node.
-    fn create(level: usize, score: f64, member: &[u8]) -> NonNull<Node> {
-        let layout = Self::layout(level, member.len());
-        // SAFETY: the layout is non-zero sized; every field read later is written here.
-        unsafe {
-            let Some(p) = NonNull::new(alloc(layout) as *mut Node) else { std::alloc::handle_alloc_error(layout) };
-            ptr::write(
-                p.as_ptr(),
-                Node { score, backward: ptr::null_mut(), meta: (member.len() as u64) << 8 | level as u64 },
-            );
-            for i in 0..level {
-                *Self::forward_slot(p.as_ptr(), i) = ptr::null_mut();
-                *Self::span_slot(p.as_ptr(), i) = 0;
-            }
-            ptr::copy_nonoverlapping(member.as_ptr(), Self::member_ptr(p.as_ptr()), member.len());
-            p
+fn node_size(level: usize, len: usize) -> usize {
+    LINKS_AT + level * 12 + varint_len(len) + len
+}
+
+fn node_layout(level: usize, len: usize) -> Layout {
+    // The member came in a request already held in memory, so the size fits an isize.
+    Layout::from_size_align(node_size(level, len), 8)
+        .unwrap_or_else(|_| std::alloc::handle_alloc_error(Layout::new::<Node>()))
+}
+
+/// Allocates an unlinked node.
+fn create_node(level: usize, score: f64, member: &[u8]) -> NonNull<Node> {
+    let layout = node_layout(level, member.len());
+    // SAFETY: the layout is non-zero sized; every byte read later is written here.
+    unsafe {
+        let Some(p) = NonNull::new(alloc(layout) as *mut Node) else { std::alloc::handle_alloc_error(layout) };
+        let x = p.as_ptr();
+        ptr::write(x, Node { score, backward: ptr::null_mut() });
+        *(x as *mut u8).add(LEVEL_AT) = level as u8;
+        for i in 0..level {
+            set_fwd(x, i, ptr::null_mut());
+            set_span(x, i, 0);
         }
-    }
-
-    /// Frees an unlinked node.
-    ///
-    /// # Safety
-    /// `p` must come from `create` and not be used afterwards.
-    unsafe fn destroy(p: *mut Node) {
-        let layout = Self::layout((*p).level(), (*p).len());
-        dealloc(p as *mut u8, layout);
-    }
-
-    fn level(&self) -> usize {
-        (self.meta & 0xff) as usize
-    }
-
-    fn len(&self) -> usize {
-        (self.meta >> 8) as usize
-    }
-
-    /// Bytes this node allocates.
-    pub fn allocation_size(&self) -> usize {
-        HEAD + self.level() * 12 + self.len()
-    }
-
-    pub fn score(&self) -> f64 {
-        self.score
-    }
-
-    pub fn member(&self) -> &[u8] {
-        // SAFETY: the member bytes follow the links in the node's block.
-        unsafe { std::slice::from_raw_parts(Self::member_ptr(self as *const Node as *mut Node), self.len()) }
-    }
-
-    /// # Safety
-    /// `p` must be a live node and `i < level`.
-    unsafe fn forward_slot(p: *mut Node, i: usize) -> *mut *mut Node {
-        (p as *mut u8).add(HEAD + i * 8) as *mut *mut Node
-    }
-
-    /// # Safety
-    /// As for `forward_slot`.
-    unsafe fn span_slot(p: *mut Node, i: usize) -> *mut u32 {
-        (p as *mut u8).add(HEAD + (*p).level() * 8 + i * 4) as *mut u32
-    }
-
-    /// # Safety
-    /// `p` must be a live node.
-    unsafe fn member_ptr(p: *mut Node) -> *mut u8 {
-        (p as *mut u8).add(HEAD + (*p).level() * 12)
+        let mut at = (x as *mut u8).add(LINKS_AT + level * 12);
+        let mut n = member.len();
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                *at = byte;
+                at = at.add(1);
+                break;
+            }
+            *at = byte | 0x80;
+            at = at.add(1);
+        }
+        ptr::copy_nonoverlapping(member.as_ptr(), at, member.len());
+        p
     }
 }
 
+/// Frees an unlinked node.
+///
 /// # Safety
-/// `p` must be a live node with more than `i` levels.
-unsafe fn fwd(p: *mut Node, i: usize) -> *mut Node {
-    *Node::forward_slot(p, i)
+/// `x` must come from `create_node` and not be used afterwards.
+unsafe fn destroy(x: *mut Node) {
+    let layout = node_layout(level_of(x), member_of(x).len());
+    dealloc(x as *mut u8, layout);
+}
+
+/// # Safety
+/// `x` must be a live node.
+unsafe fn level_of(x: *mut Node) -> usize {
+    *(x as *const u8).add(LEVEL_AT) as usize
+}
+
+/// The member bytes of a node.
+///
+/// # Safety
+/// `x` must be a live node; the slice must not outlive it.
+unsafe fn member_of<'a>(x: *mut Node) -> &'a [u8] {
+    let mut at = (x as *const u8).add(LINKS_AT + level_of(x) * 12);
+    let mut len = 0usize;
+    let mut shift = 0;
+    loop {
+        let byte = *at;
+        at = at.add(1);
+        len |= ((byte & 0x7f) as usize) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    std::slice::from_raw_parts(at, len)
+}
+
+/// # Safety
+/// `x` must be a live node.
+unsafe fn score_of(x: *mut Node) -> f64 {
+    (*x).score
+}
+
+/// Bytes a node allocates.
+///
+/// # Safety
+/// `x` must be a live node.
+unsafe fn alloc_size(x: *mut Node) -> usize {
+    node_size(level_of(x), member_of(x).len())
+}
+
+/// The member bytes of a node held elsewhere (the member index).
+///
+/// # Safety
+/// The node must stay linked for as long as the slice is used.
+pub unsafe fn node_member<'a>(n: NonNull<Node>) -> &'a [u8] {
+    member_of(n.as_ptr())
+}
+
+/// # Safety
+/// `x` must be a live node with more than `i` levels.
+unsafe fn fwd(x: *mut Node, i: usize) -> *mut Node {
+    ptr::read_unaligned((x as *const u8).add(LINKS_AT + i * 8) as *const *mut Node)
 }
 
 /// # Safety
 /// As for `fwd`.
-unsafe fn set_fwd(p: *mut Node, i: usize, to: *mut Node) {
-    *Node::forward_slot(p, i) = to;
+unsafe fn set_fwd(x: *mut Node, i: usize, to: *mut Node) {
+    ptr::write_unaligned((x as *mut u8).add(LINKS_AT + i * 8) as *mut *mut Node, to);
 }
 
 /// # Safety
 /// As for `fwd`.
-unsafe fn span(p: *mut Node, i: usize) -> usize {
-    *Node::span_slot(p, i) as usize
+unsafe fn span(x: *mut Node, i: usize) -> usize {
+    ptr::read_unaligned((x as *const u8).add(LINKS_AT + level_of(x) * 8 + i * 4) as *const u32) as usize
 }
 
 /// # Safety
 /// As for `fwd`.
-unsafe fn set_span(p: *mut Node, i: usize, v: usize) {
-    *Node::span_slot(p, i) = v as u32;
+unsafe fn set_span(x: *mut Node, i: usize, v: usize) {
+    ptr::write_unaligned((x as *mut u8).add(LINKS_AT + level_of(x) * 8 + i * 4) as *mut u32, v as u32);
 }
 
 /// Orders (score, member) pairs as the skiplist does.
@@ -152,7 +183,7 @@ pub fn cmp_elements(score_a: f64, member_a: &[u8], score_b: f64, member_b: &[u8]
 /// # Safety
 /// `p` must be a live node.
 unsafe fn before(p: *mut Node, score: f64, member: &[u8]) -> bool {
-    (*p).score < score || ((*p).score == score && (*p).member() < member)
+    score_of(p) < score || ((*p).score == score && member_of(p) < member)
 }
 
 static SEED: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
@@ -182,9 +213,9 @@ impl Default for Skiplist {
 impl Skiplist {
     pub fn new() -> Skiplist {
         let seed = SEED.fetch_add(0x9e37_79b9_7f4a_7c15, AtomicOrdering::Relaxed) ^ crate::util::time::now_ms() as u64;
-        let header = Node::create(MAX_LEVEL, 0.0, b"");
+        let header = create_node(MAX_LEVEL, 0.0, b"");
         // SAFETY: just created.
-        let bytes = unsafe { header.as_ref() }.allocation_size();
+        let bytes = unsafe { alloc_size(header.as_ptr()) };
         Skiplist { header, tail: ptr::null_mut(), length: 0, level: 1, rng: seed | 1, bytes }
     }
 
@@ -242,11 +273,12 @@ impl Skiplist {
     ///
     /// # Safety
     /// `x` must be a live, unlinked node whose (score, member) is not in the list.
+    #[allow(clippy::needless_range_loop)] // several arrays walked by level
     unsafe fn link(&mut self, x: *mut Node) {
         let mut update: Path = [ptr::null_mut(); MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
-        self.find_path((*x).score, (*x).member(), &mut update, &mut rank);
-        let level = (*x).level();
+        self.find_path(score_of(x), member_of(x), &mut update, &mut rank);
+        let level = level_of(x);
         if level > self.level {
             for i in self.level..level {
                 rank[i] = 0;
@@ -264,7 +296,7 @@ impl Skiplist {
         for i in level..self.level {
             set_span(update[i], i, span(update[i], i) + 1);
         }
-        self.bytes += (*x).allocation_size();
+        self.bytes += alloc_size(x);
         (*x).backward = if update[0] == self.head() { ptr::null_mut() } else { update[0] };
         let next = fwd(x, 0);
         if next.is_null() {
@@ -278,7 +310,7 @@ impl Skiplist {
     /// Inserts (score, member), which must not be present. Returns the new node.
     pub fn insert(&mut self, score: f64, member: &[u8]) -> NonNull<Node> {
         let level = self.random_level();
-        let node = Node::create(level, score, member);
+        let node = create_node(level, score, member);
         // SAFETY: a fresh unlinked node.
         unsafe { self.link(node.as_ptr()) };
         node
@@ -288,6 +320,7 @@ impl Skiplist {
     ///
     /// # Safety
     /// `x` must be linked and `update` the path found for it.
+    #[allow(clippy::needless_range_loop)]
     unsafe fn unlink(&mut self, x: *mut Node, update: &Path) {
         for i in 0..self.level {
             if fwd(update[i], i) == x {
@@ -307,7 +340,7 @@ impl Skiplist {
             self.level -= 1;
         }
         self.length -= 1;
-        self.bytes -= (*x).allocation_size();
+        self.bytes -= alloc_size(x);
     }
 
     /// The path to the node holding exactly (score, member), if there is one.
@@ -317,7 +350,7 @@ impl Skiplist {
         // SAFETY: update[0] is a live node (or the header).
         let x = unsafe { fwd(update[0], 0) };
         // SAFETY: x is live when non-null.
-        (!x.is_null() && unsafe { (*x).score == score && (*x).member() == member }).then_some(x)
+        (!x.is_null() && unsafe { (*x).score == score && member_of(x) == member }).then_some(x)
     }
 
     /// Unlinks the node holding (score, member) and returns it; the caller frees it with
@@ -338,8 +371,8 @@ impl Skiplist {
         let x = node.as_ptr();
         let mut update: Path = [ptr::null_mut(); MAX_LEVEL];
         let mut rank = [0usize; MAX_LEVEL];
-        let member: &[u8] = &*((*x).member() as *const [u8]);
-        self.find_path((*x).score, member, &mut update, &mut rank);
+        let member: &[u8] = &*(member_of(x) as *const [u8]);
+        self.find_path(score_of(x), member, &mut update, &mut rank);
         debug_assert!(fwd(update[0], 0) == x);
         self.unlink(x, &update);
     }
@@ -349,10 +382,10 @@ impl Skiplist {
     /// # Safety
     /// The node must be unlinked and no longer referenced.
     pub unsafe fn free(node: NonNull<Node>) {
-        Node::destroy(node.as_ptr());
+        destroy(node.as_ptr());
     }
 
-    /// Changes the score of `node` (linked, currently scored `(*node).score`), moving it if
+    /// Changes the score of `node` (linked, currently scored `score_of(node)`), moving it if
     /// its position changes (Redis's zslUpdateScore, reusing the node).
     pub fn update_score(&mut self, node: NonNull<Node>, new_score: f64) {
         let x = node.as_ptr();
@@ -360,17 +393,17 @@ impl Skiplist {
         unsafe {
             let back = (*x).backward;
             let next = fwd(x, 0);
-            if (back.is_null() || (*back).score < new_score) && (next.is_null() || (*next).score > new_score) {
+            if (back.is_null() || score_of(back) < new_score) && (next.is_null() || score_of(next) > new_score) {
                 (*x).score = new_score;
                 return;
             }
             let mut update: Path = [ptr::null_mut(); MAX_LEVEL];
             let mut rank = [0usize; MAX_LEVEL];
-            let member: &[u8] = &*((*x).member() as *const [u8]);
-            self.find_path((*x).score, member, &mut update, &mut rank);
+            let member: &[u8] = &*(member_of(x) as *const [u8]);
+            self.find_path(score_of(x), member, &mut update, &mut rank);
             self.unlink(x, &update);
             (*x).score = new_score;
-            for i in 0..(*x).level() {
+            for i in 0..level_of(x) {
                 set_fwd(x, i, ptr::null_mut());
                 set_span(x, i, 0);
             }
@@ -388,14 +421,14 @@ impl Skiplist {
                 loop {
                     let next = fwd(x, i);
                     if next.is_null()
-                        || cmp_elements((*next).score, (*next).member(), score, member) == Ordering::Greater
+                        || cmp_elements(score_of(next), member_of(next), score, member) == Ordering::Greater
                     {
                         break;
                     }
                     rank += span(x, i);
                     x = next;
                 }
-                if x != self.head() && (*x).score == score && (*x).member() == member {
+                if x != self.head() && (*x).score == score && member_of(x) == member {
                     return rank;
                 }
             }
@@ -447,10 +480,22 @@ impl Skiplist {
         NonNull::new(unsafe { (*node.as_ptr()).backward })
     }
 
-    /// Borrows a node of this list.
-    pub fn node(&self, node: NonNull<Node>) -> &Node {
+    /// The score of a node of this list.
+    pub fn score(&self, node: NonNull<Node>) -> f64 {
         // SAFETY: nodes handed out by this list are live while it is borrowed.
-        unsafe { &*node.as_ptr() }
+        unsafe { score_of(node.as_ptr()) }
+    }
+
+    /// The member of a node of this list.
+    pub fn member(&self, node: NonNull<Node>) -> &[u8] {
+        // SAFETY: as in `score`; the slice lives no longer than the borrow of the list.
+        unsafe { member_of(node.as_ptr()) }
+    }
+
+    #[cfg(test)]
+    fn node_size_of(&self, node: NonNull<Node>) -> usize {
+        // SAFETY: nodes handed out by this list are live while it is borrowed.
+        unsafe { alloc_size(node.as_ptr()) }
     }
 
     /// Redis's zslIsInRange: whether some element may be in the range.
@@ -459,7 +504,7 @@ impl Skiplist {
             return false;
         }
         match (self.last(), self.first()) {
-            (Some(l), Some(f)) => range.gte_min(self.node(l).score) && range.lte_max(self.node(f).score),
+            (Some(l), Some(f)) => range.gte_min(self.score(l)) && range.lte_max(self.score(f)),
             _ => false,
         }
     }
@@ -475,14 +520,14 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || range.gte_min((*next).score) {
+                    if next.is_null() || range.gte_min(score_of(next)) {
                         break;
                     }
                     x = next;
                 }
             }
             let x = fwd(x, 0);
-            (!x.is_null() && range.lte_max((*x).score)).then(|| NonNull::new_unchecked(x))
+            (!x.is_null() && range.lte_max(score_of(x))).then(|| NonNull::new_unchecked(x))
         }
     }
 
@@ -497,13 +542,13 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || !range.lte_max((*next).score) {
+                    if next.is_null() || !range.lte_max(score_of(next)) {
                         break;
                     }
                     x = next;
                 }
             }
-            (x != self.head() && range.gte_min((*x).score)).then(|| NonNull::new_unchecked(x))
+            (x != self.head() && range.gte_min(score_of(x))).then(|| NonNull::new_unchecked(x))
         }
     }
 
@@ -512,7 +557,7 @@ impl Skiplist {
             return false;
         }
         match (self.last(), self.first()) {
-            (Some(l), Some(f)) => range.gte_min(self.node(l).member()) && range.lte_max(self.node(f).member()),
+            (Some(l), Some(f)) => range.gte_min(self.member(l)) && range.lte_max(self.member(f)),
             _ => false,
         }
     }
@@ -528,14 +573,14 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || range.gte_min((*next).member()) {
+                    if next.is_null() || range.gte_min(member_of(next)) {
                         break;
                     }
                     x = next;
                 }
             }
             let x = fwd(x, 0);
-            (!x.is_null() && range.lte_max((*x).member())).then(|| NonNull::new_unchecked(x))
+            (!x.is_null() && range.lte_max(member_of(x))).then(|| NonNull::new_unchecked(x))
         }
     }
 
@@ -550,13 +595,13 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || !range.lte_max((*next).member()) {
+                    if next.is_null() || !range.lte_max(member_of(next)) {
                         break;
                     }
                     x = next;
                 }
             }
-            (x != self.head() && range.gte_min((*x).member())).then(|| NonNull::new_unchecked(x))
+            (x != self.head() && range.gte_min(member_of(x))).then(|| NonNull::new_unchecked(x))
         }
     }
 
@@ -569,15 +614,15 @@ impl Skiplist {
         &mut self,
         mut x: *mut Node,
         update: &Path,
-        mut keep_going: impl FnMut(&Node, usize) -> bool,
+        mut keep_going: impl FnMut(*mut Node, usize) -> bool,
         mut removed: impl FnMut(&[u8]),
     ) -> usize {
         let mut n = 0;
-        while !x.is_null() && keep_going(&*x, n) {
+        while !x.is_null() && keep_going(x, n) {
             let next = fwd(x, 0);
             self.unlink(x, update);
-            removed((*x).member());
-            Node::destroy(x);
+            removed(member_of(x));
+            destroy(x);
             n += 1;
             x = next;
         }
@@ -593,7 +638,7 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || range.gte_min((*next).score) {
+                    if next.is_null() || range.gte_min(score_of(next)) {
                         break;
                     }
                     x = next;
@@ -601,7 +646,7 @@ impl Skiplist {
                 update[i] = x;
             }
             let first = fwd(x, 0);
-            self.delete_run(first, &update, |n, _| range.lte_max(n.score), removed)
+            self.delete_run(first, &update, |n, _| range.lte_max(score_of(n)), removed)
         }
     }
 
@@ -614,7 +659,7 @@ impl Skiplist {
             for i in (0..self.level).rev() {
                 loop {
                     let next = fwd(x, i);
-                    if next.is_null() || range.gte_min((*next).member()) {
+                    if next.is_null() || range.gte_min(member_of(next)) {
                         break;
                     }
                     x = next;
@@ -622,7 +667,7 @@ impl Skiplist {
                 update[i] = x;
             }
             let first = fwd(x, 0);
-            self.delete_run(first, &update, |n, _| range.lte_max(n.member()), removed)
+            self.delete_run(first, &update, |n, _| range.lte_max(member_of(n)), removed)
         }
     }
 
@@ -666,7 +711,7 @@ impl Skiplist {
                 assert_eq!((*x).backward, prev);
                 if !prev.is_null() {
                     assert_eq!(
-                        cmp_elements((*prev).score, (*prev).member(), (*x).score, (*x).member()),
+                        cmp_elements(score_of(prev), member_of(prev), score_of(x), member_of(x)),
                         Ordering::Less
                     );
                 }
@@ -675,10 +720,10 @@ impl Skiplist {
                 x = fwd(x, 0);
             }
             assert_eq!(count, self.length);
-            let mut bytes = self.node(self.header).allocation_size();
+            let mut bytes = self.node_size_of(self.header);
             let mut n = self.first();
             while let Some(p) = n {
-                bytes += self.node(p).allocation_size();
+                bytes += self.node_size_of(p);
                 n = self.next(p);
             }
             assert_eq!(bytes, self.bytes);
@@ -693,7 +738,7 @@ impl Skiplist {
                         break;
                     }
                     pos += span(x, i);
-                    assert_eq!(self.rank((*next).score, (*next).member()), pos);
+                    assert_eq!(self.rank(score_of(next), member_of(next)), pos);
                     x = next;
                 }
             }
@@ -708,10 +753,10 @@ impl Drop for Skiplist {
             let mut x = fwd(self.head(), 0);
             while !x.is_null() {
                 let next = fwd(x, 0);
-                Node::destroy(x);
+                destroy(x);
                 x = next;
             }
-            Node::destroy(self.head());
+            destroy(self.head());
         }
     }
 }
@@ -766,7 +811,7 @@ mod tests {
         for (i, (s, m)) in model.iter().enumerate() {
             assert_eq!(sl.rank(*s, m), i + 1);
             let n = sl.by_rank(i + 1).unwrap();
-            assert_eq!(sl.node(n).member(), &m[..]);
+            assert_eq!(sl.member(n), &m[..]);
         }
         assert!(sl.by_rank(model.len() + 1).is_none());
         assert!(sl.by_rank(0).is_none());

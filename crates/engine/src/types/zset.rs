@@ -15,7 +15,7 @@
 use std::fmt;
 use std::ptr::NonNull;
 
-use super::skiplist::{Node, Skiplist};
+use super::skiplist::{node_member, Node, Skiplist};
 use super::zset_listpack::{element_len, Item, Listpack};
 use crate::keyspace::table::{Table, ThinEntry};
 
@@ -191,9 +191,9 @@ unsafe impl Send for NodeRef {}
 unsafe impl Sync for NodeRef {}
 
 impl NodeRef {
-    fn node(&self) -> &Node {
+    fn member(&self) -> &[u8] {
         // SAFETY: an index entry exists only while its node is linked in the skiplist.
-        unsafe { self.0.as_ref() }
+        unsafe { node_member(self.0) }
     }
 }
 
@@ -209,7 +209,7 @@ unsafe impl ThinEntry for NodeRef {
     }
 
     fn key(&self) -> &[u8] {
-        self.node().member()
+        self.member()
     }
 }
 
@@ -230,6 +230,10 @@ impl SkipSet {
         self.list.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     fn find(&self, member: &[u8]) -> Option<NonNull<Node>> {
         self.index.get(member).map(|r| r.0)
     }
@@ -242,7 +246,7 @@ impl SkipSet {
 
     /// Removes a linked node from both structures and frees it.
     fn remove_node(&mut self, node: NonNull<Node>) {
-        let member: *const [u8] = self.list.node(node).member();
+        let member: *const [u8] = self.list.member(node);
         // SAFETY: the node is alive until freed below; the index and list only read it.
         unsafe {
             self.index.remove(&*member);
@@ -280,8 +284,7 @@ impl Clone for SkipSet {
         // zsetDup does).
         let mut x = self.list.last();
         while let Some(n) = x {
-            let node = self.list.node(n);
-            copy.insert_new(node.score(), node.member());
+            copy.insert_new(self.list.score(n), self.list.member(n));
             x = self.list.prev(n);
         }
         copy
@@ -382,7 +385,7 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Listpack(lp) => lp.find(member).map(|it| it.score),
-            ZSet::Skiplist(s) => s.find(member).map(|n| s.list.node(n).score()),
+            ZSet::Skiplist(s) => s.find(member).map(|n| s.list.score(n)),
         }
     }
 
@@ -436,7 +439,7 @@ impl ZSet {
         let ZSet::Skiplist(s) = self else { unreachable!("converted above") };
         match s.find(member) {
             Some(node) => {
-                let cur = s.list.node(node).score();
+                let cur = s.list.score(node);
                 let Some(new) = Self::next_score(cur, score, flags, &mut out)? else { return Ok(out) };
                 if new != cur {
                     s.list.update_score(node, new);
@@ -487,8 +490,8 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => lp.index_of(member),
             ZSet::Skiplist(s) => {
-                let node = s.list.node(s.find(member)?);
-                s.list.rank(node.score(), node.member()).checked_sub(1)
+                let node = s.find(member)?;
+                s.list.rank(s.list.score(node), s.list.member(node)).checked_sub(1)
             }
         }
     }
@@ -497,10 +500,7 @@ impl ZSet {
     pub fn element_at(&self, rank: usize) -> Option<(&[u8], f64)> {
         match self {
             ZSet::Listpack(lp) => lp.iter().nth(rank).map(|it| (it.member, it.score)),
-            ZSet::Skiplist(s) => s.list.by_rank(rank + 1).map(|n| {
-                let node = s.list.node(n);
-                (node.member(), node.score())
-            }),
+            ZSet::Skiplist(s) => s.list.by_rank(rank + 1).map(|n| (s.list.member(n), s.list.score(n))),
         }
     }
 
@@ -555,8 +555,7 @@ impl ZSet {
                     (Start::Lex(range), true) => list.last_in_lex_range(range),
                 };
                 while let Some(n) = x {
-                    let node = list.node(n);
-                    if !f(node.member(), node.score()) {
+                    if !f(list.member(n), list.score(n)) {
                         return;
                     }
                     x = if rev { list.prev(n) } else { list.next(n) };
@@ -594,10 +593,7 @@ impl ZSet {
     }
 
     fn count_by_ranks(s: &SkipSet, first: Option<NonNull<Node>>, last: Option<NonNull<Node>>) -> usize {
-        let rank_of = |n: NonNull<Node>| {
-            let node = s.list.node(n);
-            s.list.rank(node.score(), node.member())
-        };
+        let rank_of = |n: NonNull<Node>| s.list.rank(s.list.score(n), s.list.member(n));
         match (first, last) {
             (Some(f), Some(l)) => (rank_of(l) + 1).saturating_sub(rank_of(f)),
             _ => 0,
@@ -667,8 +663,7 @@ impl ZSet {
             }
             ZSet::Skiplist(s) => {
                 let n = if max { s.list.last()? } else { s.list.first()? };
-                let node = s.list.node(n);
-                let out = (node.member().to_vec(), node.score());
+                let out = (s.list.member(n).to_vec(), s.list.score(n));
                 s.remove_node(n);
                 Some(out)
             }
@@ -683,10 +678,7 @@ impl ZSet {
                 lp.iter().for_each(|it| f(it.member, it.score));
                 0
             }
-            ZSet::Skiplist(s) => s.index.scan(cursor, |r, _| {
-                let node = r.node();
-                f(node.member(), node.score())
-            }),
+            ZSet::Skiplist(s) => s.index.scan(cursor, |r, _| f(s.list.member(r.0), s.list.score(r.0))),
         }
     }
 

@@ -6,6 +6,7 @@ mod harness;
 
 mod connection;
 mod keyspace;
+mod list;
 mod protocol;
 mod strings;
 mod zset;

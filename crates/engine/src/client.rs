@@ -25,6 +25,8 @@ pub mod flags {
     pub const INTERNAL: u32 = 1 << 11;
     pub const READONLY: u32 = 1 << 12;
     pub const NO_TOUCH: u32 = 1 << 13;
+    /// Receives the replication stream (SYNC/PSYNC).
+    pub const REPLICA: u32 = 1 << 14;
 }
 
 /// A command queued by MULTI.
@@ -97,9 +99,9 @@ pub struct Client {
     pub blocked: Option<BlockState>,
     /// While a blocked command is re-run to serve it, the state it saved when blocking.
     pub blocked_extra: Vec<Vec<u8>>,
-    /// While a blocked command is re-run to serve it, the key whose readiness is being
-    /// served (Redis serves a blocked pop from that key, not from its first listed key).
-    pub ready_key: Option<Vec<u8>>,
+    /// While a blocked command is re-run to serve it, the key that became ready (Redis
+    /// serves a client blocked on several keys from the one that got data).
+    pub served_key: Option<Vec<u8>>,
     /// Output produced for this client outside its own commands (pub/sub messages, a
     /// blocked command served by another client's write), waiting to be written.
     pub outbox: Vec<u8>,
@@ -115,6 +117,9 @@ pub struct Client {
     pub tot_net_in: u64,
     pub tot_net_out: u64,
     pub tot_cmds: u64,
+    /// A replica's announced port (REPLCONF listening-port) and acknowledged offset.
+    pub repl_listening_port: u16,
+    pub repl_ack_offset: u64,
 }
 
 impl Client {
@@ -144,7 +149,7 @@ impl Client {
             shard_channels: HashMap::new(),
             blocked: None,
             blocked_extra: Vec::new(),
-            ready_key: None,
+            served_key: None,
             outbox: Vec::new(),
             wake: None,
             qbuf: 0,
@@ -156,6 +161,8 @@ impl Client {
             tot_net_in: 0,
             tot_net_out: 0,
             tot_cmds: 0,
+            repl_listening_port: 0,
+            repl_ack_offset: 0,
         }
     }
 
@@ -191,6 +198,9 @@ impl Client {
     /// The flags column of CLIENT LIST.
     pub fn flag_letters(&self, dirty_cas: bool) -> String {
         let mut s = String::new();
+        if self.has(flags::REPLICA) {
+            s.push('S');
+        }
         if self.has(flags::MONITOR) {
             s.push('O');
         }

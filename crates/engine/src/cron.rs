@@ -19,6 +19,10 @@ pub struct CronState {
 
 /// One run of the cron.
 pub fn run(srv: &mut Server) {
+    if srv.cron_paused {
+        return;
+    }
+    srv.clock.calibrate();
     srv.fx.now_ms = crate::util::time::now_ms();
     let now = srv.fx.now_ms;
     if srv.pause.until_ms != 0 && srv.pause.until_ms <= now {
@@ -27,7 +31,12 @@ pub fn run(srv: &mut Server) {
     let paused = srv.pause.until_ms > now;
     if srv.active_expire_enabled && !paused {
         active_expire_cycle(srv);
+        // Keys expired by the cycle propagate as separate DELs, not one transaction.
+        crate::replication::flush_pending(srv, false);
     }
+    crate::replication::ping_replicas(srv);
+    crate::persist::check_bgsave_done(srv);
+    crate::persist::check_save_points(srv);
     if srv.config.bool("activerehashing") {
         for db in srv.dbs.iter_mut() {
             // Redis spends up to 1 ms per cron rehashing; 100 chains is well under that.

@@ -88,6 +88,22 @@ impl<'a> Ctx<'a> {
         self.srv.fx.notify(class, event, db, key);
     }
 
+    /// Propagates `argv` (to replicas and the AOF) instead of the command as received, as
+    /// Redis's rewriteClientCommandVector. Only collected when something consumes it.
+    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
+        if self.srv.fx.propagating {
+            self.srv.fx.rewrite = Some(argv.iter().map(|a| a.to_vec()).collect());
+        }
+    }
+
+    /// Propagates an extra command for the selected database (Redis's alsoPropagate).
+    pub fn also_propagate(&mut self, argv: &[&[u8]]) {
+        if self.srv.fx.propagating {
+            let db = self.db;
+            self.srv.fx.propagate.push((db, argv.iter().map(|a| a.to_vec()).collect()));
+        }
+    }
+
     /// Counts changes for the dirty counter (save points, propagation).
     pub fn dirty(&mut self, n: u64) {
         self.srv.fx.dirty += n;

@@ -45,6 +45,47 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
     Reply::Error(e)
 }
 
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Redis's writeCommandsDeniedByDiskError (the RDB part): the last background save failed,
+/// save points are configured and `stop-writes-on-bgsave-error` is on.
+fn writes_denied_by_disk_error(srv: &Server) -> bool {
+    !srv.persistence.last_bgsave_ok
+        && srv.config.bool("stop-writes-on-bgsave-error")
+        && !srv.config.save_points().is_empty()
+}
+
+/// Whether the command writes (an EXEC counts as writing if a queued command does).
+fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
+    if cmd.flags & spec::WRITE != 0 {
+        return true;
+    }
+    if cmd.top_name() == "exec" {
+        if let Some(m) = &srv.clients[slot].multi {
+            return m.queue.iter().any(|q| {
+                let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+                matches!(srv.commands.lookup(&args), Found::Command(c) if c.flags & spec::WRITE != 0)
+            });
+        }
+    }
+    false
+}
+
+/// `enable-debug-command` (no / yes / local): whether this client may run DEBUG.
+fn protected_allowed(srv: &Server, slot: usize) -> bool {
+    match srv.config.enum_name("enable-debug-command") {
+        "yes" => true,
+        "local" => {
+            let c = &srv.clients[slot];
+            c.has(flags::UNIX_SOCKET)
+                || c.has(flags::INTERNAL)
+                || c.addr.starts_with("127.")
+                || c.addr.starts_with("::1:")
+        }
+        _ => false,
+    }
+}
+
 /// Whether the default user needs a password that this client has not given.
 pub fn auth_required(srv: &Server, slot: usize) -> bool {
     srv.tunables.requirepass_set && !srv.clients[slot].authenticated
@@ -53,7 +94,9 @@ pub fn auth_required(srv: &Server, slot: usize) -> bool {
 /// Runs one client request with every check of Redis's processCommand.
 pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let Some(&name) = args.first() else { return Reply::NoReply };
-    srv.fx.now_ms = crate::util::time::now_ms();
+    let start = crate::util::time::mono_ns();
+    // Redis fixes the time for the duration of a command (and of commands it calls).
+    srv.fx.now_ms = srv.clock.ms_at(start);
     let cmd = match srv.commands.lookup(args) {
         Found::Command(cmd) => cmd,
         Found::UnknownSubcommand => {
@@ -70,12 +113,23 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if !cmd.arity_ok(args.len()) {
         return reject(srv, slot, Some(cmd), Error::WrongArity(cmd.fullname.to_string()));
     }
+    if cmd.flags & spec::PROTECTED != 0 && !protected_allowed(srv, slot) {
+        let e = err(format!(
+            "ERR {} command not allowed. If the enable-{}-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+            cmd.top_name().to_uppercase(),
+            cmd.top_name()
+        ));
+        return reject(srv, slot, Some(cmd), e);
+    }
     if auth_required(srv, slot) && cmd.flags & spec::NO_AUTH == 0 {
         return reject(srv, slot, Some(cmd), Error::NoAuth);
     }
     let in_multi = srv.clients[slot].has(flags::MULTI);
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
+    }
+    if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
+        return reject(srv, slot, Some(cmd), err(MISCONF));
     }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(
@@ -111,7 +165,8 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
-    let reply = call(srv, slot, cmd, args, false);
+    let reply = call_timed(srv, slot, cmd, args, false, start);
+    crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
 }
@@ -143,30 +198,47 @@ fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
 /// Redis's call(): runs a validated command, timing it and updating command and error stats.
 /// `nested` is true inside EXEC or a script (blocking commands then do not block).
 pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool) -> Reply {
+    call_timed(srv, slot, cmd, args, nested, crate::util::time::mono_ns())
+}
+
+/// [`call`] with the command's start time already read.
+fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool, start: u64) -> Reply {
     let Some(handler) = cmd.spec.handler else {
         return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
     };
-    let start = std::time::Instant::now();
     let db = srv.clients[slot].db;
+    let dirty_before = srv.fx.dirty;
+    let outer_rewrite = srv.fx.rewrite.take();
     let mut ctx = Ctx { srv, slot, db, cmd, nested };
     let reply = match handler(&mut ctx, args) {
         Ok(r) => r,
         Err(e) => Reply::Error(e),
     };
-    let elapsed = start.elapsed();
+    let elapsed_ns = crate::util::time::mono_ns().saturating_sub(start);
     let srv = ctx.srv;
+    let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
+    if srv.fx.propagating && srv.fx.dirty > dirty_before && cmd.top_name() != "exec" {
+        let db = srv.clients.get(slot).map_or(0, |c| c.db);
+        match rewrite {
+            Some(argv) if argv.is_empty() => {}
+            Some(argv) => srv.fx.propagate.push((db, argv)),
+            None => srv.fx.propagate.push((db, args.iter().map(|a| a.to_vec()).collect())),
+        }
+    }
     let stats = &mut srv.cmdstats[cmd.id];
     stats.calls += 1;
-    stats.usec += elapsed.as_micros() as u64;
+    stats.usec += elapsed_ns / 1000;
     if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
-        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+        srv.latency[cmd.id].record(elapsed_ns);
     }
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    reply.for_each_error(&mut |e| {
-        failed = true;
-        codes.push(e.code());
-    });
+    if !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_)) {
+        reply.for_each_error(&mut |e| {
+            failed = true;
+            codes.push(e.code());
+        });
+    }
     if failed {
         srv.cmdstats[cmd.id].failed_calls += 1;
         for code in codes {

@@ -20,6 +20,7 @@ pub mod log;
 pub mod memory;
 pub mod persist;
 pub mod pubsub;
+pub mod replication;
 pub mod reply;
 pub mod server;
 pub mod types;

@@ -42,6 +42,10 @@ pub enum Reply {
     Multi(Vec<Reply>),
     /// Nothing is written now (the client blocked, or replies were turned off).
     NoReply,
+    /// Bytes already in protocol form (a full sync's RDB payload).
+    Raw(Vec<u8>),
+    /// RESP3 attributes (`|`) describing the reply that follows; RESP2 sends only the reply.
+    Attribute(Vec<(Reply, Reply)>, Box<Reply>),
 }
 
 impl Reply {
@@ -122,6 +126,19 @@ impl Reply {
             }
             Reply::Multi(replies) => replies.iter().for_each(|r| r.encode(out, resp3)),
             Reply::NoReply => {}
+            Reply::Raw(bytes) => out.extend_from_slice(bytes),
+            Reply::Attribute(attrs, reply) => {
+                if resp3 {
+                    out.push(b'|');
+                    out.extend_from_slice(itoa::Buffer::new().format(attrs.len()).as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                    for (k, v) in attrs {
+                        k.encode(out, resp3);
+                        v.encode(out, resp3);
+                    }
+                }
+                reply.encode(out, resp3);
+            }
         }
     }
 

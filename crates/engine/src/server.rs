@@ -108,6 +108,14 @@ pub struct Server {
     /// Configuration read on hot paths, refreshed by `apply_config`.
     pub tunables: Tunables,
     pub cron: crate::cron::CronState,
+    /// Function libraries by name (FUNCTION LOAD); the code and functions come with the
+    /// scripting engine.
+    pub functions: BTreeMap<String, ()>,
+    pub repl: crate::replication::Replication,
+    /// DEBUG PAUSE-CRON: the cron does nothing while set.
+    pub cron_paused: bool,
+    /// Wall-clock time from the monotonic reading each command already takes.
+    pub clock: crate::util::time::WallClock,
 }
 
 /// Configuration values the connection and dispatch paths read per request.
@@ -176,7 +184,8 @@ pub struct MemoryStats {
     pub resident_rss: u64,
 }
 
-fn random_hex(n: usize) -> String {
+/// `n` random hexadecimal digits (run and replication ids).
+pub fn random_hex(n: usize) -> String {
     let mut rng = crate::util::rand::Rng::seeded();
     (0..n).map(|_| char::from_digit((rng.next_u64() % 16) as u32, 16).unwrap_or('0')).collect()
 }
@@ -220,6 +229,10 @@ impl Server {
             latency_tracking: true,
             tunables: Tunables::default(),
             cron: Default::default(),
+            functions: BTreeMap::new(),
+            repl: Default::default(),
+            cron_paused: false,
+            clock: Default::default(),
         };
         srv.apply_config();
         srv
@@ -230,6 +243,7 @@ impl Server {
     pub fn apply_config(&mut self) {
         self.fx.notify_flags = self.config.notify_flags();
         self.latency_tracking = self.config.bool("latency-tracking");
+        self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
         let limits = self.config.output_buffer_limits();
         self.tunables = Tunables {
             requirepass_set: self.config.string("requirepass").is_some_and(|p| !p.is_empty()),
@@ -284,6 +298,10 @@ impl Server {
         crate::blocking::unblock(self, slot);
         crate::cmd::txn::discard_transaction(self, slot);
         crate::pubsub::unsubscribe_all(self, slot);
+        if self.clients[slot].has(flags::REPLICA) {
+            let id = self.clients[slot].id;
+            crate::replication::detach_replica(self, id);
+        }
         if let Some(mut c) = self.clients.remove(slot) {
             c.set(flags::CLOSE_ASAP, true);
             c.wake();

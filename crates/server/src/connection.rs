@@ -214,14 +214,16 @@ impl Connection {
                 Ok(None) => break,
                 Ok(Some(Request::Empty)) => {}
                 Ok(Some(Request::Multibulk(ranges))) => {
-                    let args: SmallVec<[&[u8]; 16]> = ranges.iter().map(|&(s, e)| &inbuf[s..e]).collect();
+                    // Built in place (no move of the inline array).
+                    let mut args: SmallVec<[&[u8]; 8]> = SmallVec::new();
+                    args.extend(ranges.iter().map(|&(s, e)| &inbuf[s..e]));
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
                     dispatch::process_into(srv, slot, &args, out);
                 }
                 Ok(Some(Request::Inline(owned))) => {
-                    let args: SmallVec<[&[u8]; 16]> = owned.iter().map(|a| a.as_slice()).collect();
+                    let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }

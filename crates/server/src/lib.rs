@@ -201,6 +201,10 @@ async fn run(config: Config, options: Options) -> i32 {
         }
     }
     log::warning("Server initialized");
+    if let Err(e) = spinel_engine::persist::load_at_startup(&mut server) {
+        log::warning(&e);
+        return 1;
+    }
     let shared = start(server, tcp, unix);
     log::notice("Ready to accept connections");
     wait_for_shutdown(&shared).await;

@@ -33,21 +33,11 @@ pub fn float(arg: &[u8]) -> CmdResult<f64> {
 }
 
 /// Redis's getTimeoutFromObjectOrReply: a timeout in seconds (may be fractional) or ms,
-/// returned as an absolute deadline in ms (0 = block forever).
+/// returned as an absolute deadline in ms (0 = block forever). Redis adds the timeout to the
+/// clock without a range check; a deadline past i64 saturates (blocks for good).
 pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResult<i64> {
     let tval: i64 = if unit_seconds {
-        // Redis parses a long double (string2ld) and takes ceill(seconds * 1000); a value
-        // past the long long range converts to LLONG_MIN on x86-64, hence "negative".
-        if crate::util::num::LongDouble::parse(arg).is_none() {
-            return Err(err("ERR timeout is not a float or out of range"));
-        }
-        let secs = strtod_lossy(arg);
-        let ms = (secs * 1000.0).ceil();
-        if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&ms) {
-            ms as i64
-        } else {
-            i64::MIN
-        }
+        seconds_to_ms(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?
     } else {
         parse_i64(arg).ok_or_else(|| err("ERR timeout is not an integer or out of range"))?
     };
@@ -60,13 +50,32 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResul
     Ok(now_ms.saturating_add(tval))
 }
 
-/// C's strtod over an argument already validated as a number (overflow gives ±inf).
-fn strtod_lossy(arg: &[u8]) -> f64 {
-    let mut z = Vec::with_capacity(arg.len() + 1);
-    z.extend_from_slice(arg);
-    z.push(0);
-    // SAFETY: `z` is NUL-terminated and outlives the call.
-    unsafe { libc::strtod(z.as_ptr() as *const libc::c_char, std::ptr::null_mut()) }
+/// Redis 7.0's `(long long) ceill(seconds * 1000.0)` over a long double (string2ld): 0.0001
+/// is 1 ms, and on x86 a value out of the i64 range (infinity included) becomes i64::MIN,
+/// which callers report as a negative timeout. Values beyond a double's range are still
+/// numbers to Redis: huge ones overflow, tiny positive ones are 1 ms, tiny negative ones 0.
+fn seconds_to_ms(arg: &[u8]) -> Option<i64> {
+    let ld = crate::util::num::LongDouble::parse(arg)?;
+    let secs = match parse_f64(arg) {
+        Some(s) => s,
+        None => {
+            let text = ld.to_auto();
+            let zero = !text.iter().any(|c| (b'1'..=b'9').contains(c));
+            let huge = text.windows(2).any(|w| w == b"e+");
+            return Some(match (zero, huge, text.first() == Some(&b'-')) {
+                (true, _, _) => 0,
+                (false, true, _) => i64::MIN,
+                (false, false, true) => 0,
+                (false, false, false) => 1,
+            });
+        }
+    };
+    let ms = (secs * 1000.0).ceil();
+    if ms.is_finite() && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&ms) {
+        Some(ms as i64)
+    } else {
+        Some(i64::MIN)
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +97,15 @@ mod tests {
         assert!(timeout_deadline(b"inf", 0, true).is_err());
         assert!(timeout_deadline(b"nan", 0, true).is_err());
         assert!(timeout_deadline(b"-1", 1000, true).is_err());
+        // As Redis on x86: overflowing or infinite timeouts are "negative".
+        let negative = Err(err("ERR timeout is negative"));
+        assert_eq!(timeout_deadline(b"inf", 1000, true), negative);
+        assert_eq!(timeout_deadline(b"1e400", 1000, true), negative);
+        // ceill: a tiny positive timeout is 1 ms (0 would block forever), a tiny negative 0.
+        assert_eq!(timeout_deadline(b"1e-400", 1000, true), Ok(1001));
+        assert_eq!(timeout_deadline(b"0.0001", 1000, true), Ok(1001));
+        assert_eq!(timeout_deadline(b"-1e-400", 1000, true), Ok(0));
+        assert!(timeout_deadline(b"nan", 1000, true).is_err());
     }
 }
 

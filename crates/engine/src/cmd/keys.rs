@@ -552,9 +552,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
     }
     let Some(entry) = ctx.db().remove_entry(from) else { return Err(Error::NoSuchKey) };
     let moved = entry.rekey(to);
-    ctx.db().insert_entry(moved);
     let (db, fx) = ctx.db_fx();
-    db.signal_ready(fx, to);
+    db.add_entry(fx, moved);
     ctx.signal_modified(from);
     ctx.signal_modified(to);
     ctx.notify(notify::GENERIC, "rename_from", from);
@@ -598,8 +597,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let Some(entry) = ctx.db().remove_entry(key) else { return Ok(Reply::Int(0)) };
     let src = ctx.db;
     let srv = &mut *ctx.srv;
-    srv.dbs[dst].insert_entry(entry);
-    srv.dbs[dst].signal_ready(&mut srv.fx, key);
+    srv.dbs[dst].add_entry(&mut srv.fx, entry);
     srv.dbs[src].signal_modified(&mut srv.fx, key);
     srv.dbs[dst].signal_modified(&mut srv.fx, key);
     srv.fx.notify(notify::GENERIC, "move_from", src, key);
@@ -641,8 +639,7 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             free_server_del(srv, old);
         }
     }
-    srv.dbs[dst].insert_entry(copy);
-    srv.dbs[dst].signal_ready(&mut srv.fx, to);
+    srv.dbs[dst].add_entry(&mut srv.fx, copy);
     srv.dbs[dst].signal_modified(&mut srv.fx, to);
     srv.fx.notify(notify::GENERIC, "copy_to", dst, to);
     srv.fx.dirty += 1;
@@ -847,14 +844,20 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], base: i64, seconds: bool) -> Cm
         return Ok(Reply::Int(0));
     }
     if when <= ctx.now_ms() && !ctx.srv.loading {
+        let lazy = ctx.srv.fx.expire_unlink;
         if let Some(old) = ctx.db().remove_entry(key) {
-            let lazy = ctx.srv.config.bool("lazyfree-lazy-expire");
             crate::lazyfree::free_entry(ctx.srv, old, lazy);
         }
+        ctx.propagate_as(&[if lazy { b"UNLINK" } else { b"DEL" }, key]);
         ctx.signal_modified(key);
         ctx.notify(notify::GENERIC, "del", key);
     } else {
         ctx.db().set_expire(key, when);
+        // Propagated as PEXPIREAT with the absolute time, keeping the options.
+        let when_text = when.to_string();
+        let mut argv: Vec<&[u8]> = vec![b"PEXPIREAT", key, when_text.as_bytes()];
+        argv.extend_from_slice(&args[3..]);
+        ctx.propagate_as(&argv);
         ctx.signal_modified(key);
         ctx.notify(notify::GENERIC, "expire", key);
     }

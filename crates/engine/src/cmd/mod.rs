@@ -5,8 +5,16 @@ pub mod args;
 pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
+pub mod debug;
+pub mod debug_extra;
+pub mod debug_list;
 pub mod docs;
+pub mod function;
 pub mod keys;
+pub mod list;
+pub mod list_blocking;
+pub mod persist_cmd;
+pub mod replication;
 pub mod server_cmd;
 pub mod spec;
 pub mod string;
@@ -28,6 +36,12 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
+    function::COMMANDS,
+    persist_cmd::COMMANDS,
+    replication::COMMANDS,
+    debug::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
     zset::COMMANDS,
     zset_range::COMMANDS,
     zset_pop::COMMANDS,

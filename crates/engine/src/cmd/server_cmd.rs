@@ -144,18 +144,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
-        name: "lastsave",
-        arity: 1,
-        flags: LOADING | STALE | FAST,
-        acl: acl::ADMIN | acl::DANGEROUS,
-        handler: Some(lastsave),
-        group: Group::Server,
-        summary: "Returns the Unix timestamp of the last successful save to disk.",
-        complexity: "O(1)",
-        tips: &["nondeterministic_output"],
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
         name: "shutdown",
         arity: -1,
         flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_ASYNC_LOADING | ALLOW_BUSY | SENTINEL,
@@ -246,10 +234,6 @@ fn config_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 fn time(_ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
     let us = crate::util::time::now_us();
     Ok(Reply::Array(vec![Reply::bulk_i64(us / 1_000_000), Reply::bulk_i64(us % 1_000_000)]))
-}
-
-fn lastsave(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
-    Ok(Reply::Int(ctx.srv.persistence.last_save_time))
 }
 
 fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {

@@ -471,15 +471,19 @@ fn set_generic(
     if opts.get {
         old = Some(get_reply(ctx, key)?);
     }
-    let found = ctx.lookup_write(key).is_some();
-    if (opts.nx && found) || (opts.xx && !found) {
-        return Ok(old.unwrap_or(abort_reply));
+    if opts.nx || opts.xx {
+        let found = ctx.lookup_write(key).is_some();
+        if (opts.nx && found) || (opts.xx && !found) {
+            return Ok(old.unwrap_or(abort_reply));
+        }
     }
     ctx.set_key(key, Value::Str(value), opts.keepttl);
     ctx.dirty(1);
     ctx.notify(notify::STRING, "set", key);
     if let Some(when) = expire {
         ctx.db().set_expire(key, when);
+        // An absolute time replicates the same expiry whenever it is applied.
+        ctx.propagate_as(&[b"SET", key, value, b"PXAT", when.to_string().as_bytes()]);
         ctx.notify(notify::GENERIC, "expire", key);
     }
     Ok(old.unwrap_or(ok_reply))
@@ -491,6 +495,12 @@ fn set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         Some((arg, ms, abs)) => Some(expire_ms(ctx, arg, ms, abs)?),
         None => None,
     };
+    if opts.get && expire.is_none() {
+        // Replicas don't need GET: propagate the command without it.
+        let without_get: Vec<&[u8]> =
+            args.iter().enumerate().filter(|(i, a)| *i < 3 || !args::is(a, "GET")).map(|(_, a)| *a).collect();
+        ctx.propagate_as(&without_get);
+    }
     set_generic(ctx, args[1], args[2], &opts, expire, Reply::Ok, Reply::Nil)
 }
 
@@ -523,6 +533,7 @@ fn getdel(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Ok(reply);
     }
     ctx.delete_key(args[1]);
+    ctx.propagate_as(&[b"DEL", args[1]]);
     ctx.notify(notify::GENERIC, "del", args[1]);
     ctx.dirty(1);
     Ok(reply)
@@ -542,11 +553,14 @@ fn getex(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     match expire {
         Some((when, true)) if when <= ctx.now_ms() => {
             ctx.delete_key(key);
+            let del: &[u8] = if ctx.srv.fx.expire_unlink { b"UNLINK" } else { b"DEL" };
+            ctx.propagate_as(&[del, key]);
             ctx.notify(notify::GENERIC, "del", key);
             ctx.dirty(1);
         }
         Some((when, _)) => {
             ctx.db().set_expire(key, when);
+            ctx.propagate_as(&[b"PEXPIREAT", key, when.to_string().as_bytes()]);
             ctx.signal_modified(key);
             ctx.notify(notify::GENERIC, "expire", key);
             ctx.dirty(1);
@@ -554,6 +568,7 @@ fn getex(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         None if opts.persist => {
             if ctx.db().persist(key) {
                 ctx.signal_modified(key);
+                ctx.propagate_as(&[b"PERSIST", key]);
                 ctx.notify(notify::GENERIC, "persist", key);
                 ctx.dirty(1);
             }
@@ -687,6 +702,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let sum = current.checked_add(&incr).ok_or_else(|| err("ERR increment would produce NaN or Infinity"))?;
     let text = sum.to_human();
     ctx.set_key(key, Value::Str(&text), true);
+    // Replicas must not redo the float arithmetic: they get the result.
+    ctx.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     Ok(Reply::bulk_vec(text))

@@ -4,7 +4,7 @@
 //!
 //! A blocking pop that finds nothing registers the client on its keys
 //! ([`crate::blocking`]); when a write makes one of them a non-empty sorted set, the command
-//! runs again and pops from that key (the client's `ready_key`), first come first served.
+//! runs again and pops from that key (the client's `served_key`), first come first served.
 //! Inside MULTI or a script it replies as on timeout instead of blocking.
 
 use crate::client::{BlockKind, BlockState};
@@ -206,7 +206,7 @@ fn blocking_pop(
     let mut deadline = args::timeout_deadline(timeout, now, true)?;
     // Served after blocking: pop from the key that became ready, and keep the first
     // deadline if the command has to block again.
-    let ready = ctx.client().ready_key.take();
+    let ready = ctx.client().served_key.take();
     if let Some(saved) = ctx.client_ref().blocked_extra.first() {
         if let Ok(bytes) = <[u8; 8]>::try_from(saved.as_slice()) {
             deadline = i64::from_le_bytes(bytes);

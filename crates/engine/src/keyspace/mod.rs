@@ -80,6 +80,15 @@ pub struct Effects {
     /// While false, expired keys are reported missing but not deleted (DEBUG SET-ACTIVE-EXPIRE
     /// does not affect this; replicas and `DEBUG` introspection use it).
     pub lazy_expire: bool,
+    /// Whether writes are being collected for replicas or the AOF.
+    pub propagating: bool,
+    /// Writes of the current top-level command to propagate: (db, argv).
+    pub propagate: Vec<(usize, Vec<Vec<u8>>)>,
+    /// The argv the running command propagates instead of its own (Redis's
+    /// rewriteClientCommandVector); `Some(vec![])` propagates nothing.
+    pub rewrite: Option<Vec<Vec<u8>>>,
+    /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK rather than DEL.
+    pub expire_unlink: bool,
 }
 
 impl Default for Effects {
@@ -95,6 +104,10 @@ impl Default for Effects {
             ready_keys: Vec::new(),
             rng: Rng::seeded(),
             lazy_expire: true,
+            propagating: false,
+            propagate: Vec::new(),
+            rewrite: None,
+            expire_unlink: false,
         }
     }
 }
@@ -207,6 +220,10 @@ impl Db {
     /// event, WATCH invalidation).
     fn expire_now(&mut self, fx: &mut Effects, key: &[u8]) {
         if self.remove_entry(key).is_some() {
+            if fx.propagating {
+                let del: &[u8] = if fx.expire_unlink { b"UNLINK" } else { b"DEL" };
+                fx.propagate.push((self.id, vec![del.to_vec(), key.to_vec()]));
+            }
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
             self.signal_modified(fx, key);
@@ -216,33 +233,42 @@ impl Db {
 
     /// Looks a key up, expiring it first if its TTL passed, and records the access.
     pub fn lookup(&mut self, fx: &mut Effects, key: &[u8], how: Lookup) -> Option<&mut Entry> {
-        let expired = match self.table.get(key) {
-            Some(e) => Self::is_expired(e, fx.now_ms),
-            None => false,
+        let now = fx.now_ms;
+        let found: Option<std::ptr::NonNull<Entry>> =
+            self.table.get_mut(key).map(|slot| std::ptr::NonNull::from(slot.into_entry()));
+        let found = match found {
+            // SAFETY: the pointer comes from the table and nothing has modified it since.
+            Some(p) if unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
+                if fx.lazy_expire {
+                    self.expire_now(fx, key);
+                }
+                None
+            }
+            other => other,
         };
-        if expired {
-            if fx.lazy_expire {
-                self.expire_now(fx, key);
+        let counted = !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET);
+        match found {
+            None => {
+                if counted {
+                    fx.stats.keyspace_misses += 1;
+                    fx.notify(notify::KEY_MISS, "keymiss", self.id, key);
+                }
+                None
+            }
+            Some(mut p) => {
+                if counted {
+                    fx.stats.keyspace_hits += 1;
+                }
+                // SAFETY: still the entry found above; only counters changed since, and the
+                // returned borrow is tied to `&mut self`.
+                let entry = unsafe { p.as_mut() };
+                if !how.has(Lookup::NOTOUCH) {
+                    let access = fx.touched_access(entry.lru());
+                    entry.set_lru(access);
+                }
+                Some(entry)
             }
         }
-        let found = !expired && self.table.get(key).is_some();
-        if !found {
-            if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
-                fx.stats.keyspace_misses += 1;
-                fx.notify(notify::KEY_MISS, "keymiss", self.id, key);
-            }
-            return None;
-        }
-        if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
-            fx.stats.keyspace_hits += 1;
-        }
-        let mut slot = self.table.get_mut(key)?;
-        let entry = slot.entry();
-        if !how.has(Lookup::NOTOUCH) {
-            let access = fx.touched_access(entry.lru());
-            entry.set_lru(access);
-        }
-        Some(slot.into_entry())
     }
 
     /// Whether the key exists (and is not expired), without side effects beyond expiring it.
@@ -259,10 +285,20 @@ impl Db {
     pub fn add(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>) -> &mut Entry {
         let entry = Entry::new(key, value, None, fx.initial_access());
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.table.insert_new(entry, false).into_entry()
     }
 
-    /// Inserts a whole entry (RENAME, MOVE, RESTORE, loading) whose key is absent.
+    /// Adds a whole entry as a new key (RENAME, MOVE, COPY, RESTORE): like Redis's dbAdd,
+    /// fires `new` and wakes clients blocked on the key.
+    pub fn add_entry(&mut self, fx: &mut Effects, entry: Entry) {
+        let key = entry.key().to_vec();
+        self.insert_entry(entry);
+        self.signal_ready(fx, &key);
+        fx.notify(notify::NEW, "new", self.id, &key);
+    }
+
+    /// Inserts a whole entry whose key is absent, without events (loading).
     pub fn insert_entry(&mut self, entry: Entry) {
         let has_ttl = entry.expire().is_some();
         if has_ttl {
@@ -272,27 +308,44 @@ impl Db {
     }
 
     /// Redis's setKey: creates or overwrites `key`. The TTL is dropped unless `keep_ttl`.
-    /// Callers fire their own keyspace event; this signals WATCH and blocked clients.
+    /// Callers fire their own keyspace event; this signals WATCH and blocked clients. A key
+    /// whose TTL passed is expired first (with its event), as Redis's lookupKeyWrite would.
     pub fn set(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>, keep_ttl: bool) {
-        match self.table.get_mut(key) {
-            Some(mut slot) => {
+        let now = fx.now_ms;
+        let mut expired = false;
+        let hash = match self.table.get_mut_or_hash(key) {
+            Ok(mut slot) => {
                 let had_ttl = slot.flag();
-                let entry = slot.entry();
-                if keep_ttl || !had_ttl {
-                    entry.set_value(value);
+                if had_ttl && slot.entry().expire().is_some_and(|when| when <= now) {
+                    expired = true;
+                    None
                 } else {
+                    let entry = slot.entry();
+                    if keep_ttl || !had_ttl {
+                        entry.set_value(value);
+                        self.signal_modified(fx, key);
+                        return;
+                    }
                     let fresh = Entry::new(key, value, None, entry.lru());
                     *entry = fresh;
                     slot.set_flag(false);
                     self.expires -= 1;
+                    self.signal_modified(fx, key);
+                    return;
                 }
             }
-            None => {
-                let entry = Entry::new(key, value, None, fx.initial_access());
-                self.table.insert_new(entry, false);
-                self.signal_ready(fx, key);
-            }
+            Err(hash) => Some(hash),
+        };
+        if expired {
+            self.expire_now(fx, key);
         }
+        let entry = Entry::new(key, value, None, fx.initial_access());
+        match hash {
+            Some(h) => self.table.insert_new_hashed(entry, h, false),
+            None => self.table.insert_new(entry, false),
+        };
+        self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.signal_modified(fx, key);
     }
 

@@ -1,6 +1,7 @@
 //! Small pieces that must behave exactly like Redis's C helpers.
 
 pub mod glob;
+pub mod lzf;
 pub mod num;
 pub mod rand;
 pub mod time;

@@ -1,0 +1,67 @@
+//! Redis's RDB format (version 10, as 7.0 writes; versions 1-12 read): the file format and
+//! the payload of DUMP and of a replica's full sync.
+//!
+//! [`write::RdbWriter`] and [`read::RdbReader`] know the encodings (lengths, strings with their
+//! integer and LZF forms, CRC-64). [`dataset`] walks the keyspace.
+
+pub mod dataset;
+pub mod read;
+pub mod write;
+
+/// The version we write (redis-server 7.0.15 loads it).
+pub const RDB_VERSION: u32 = 10;
+/// The highest version we read (Redis 7.4 writes 12).
+pub const RDB_MAX_VERSION: u32 = 12;
+
+pub const TYPE_STRING: u8 = 0;
+pub const TYPE_LIST: u8 = 1;
+pub const TYPE_SET: u8 = 2;
+pub const TYPE_ZSET: u8 = 3;
+pub const TYPE_HASH: u8 = 4;
+pub const TYPE_ZSET_2: u8 = 5;
+pub const TYPE_MODULE: u8 = 6;
+pub const TYPE_MODULE_2: u8 = 7;
+pub const TYPE_HASH_ZIPMAP: u8 = 9;
+pub const TYPE_LIST_ZIPLIST: u8 = 10;
+pub const TYPE_SET_INTSET: u8 = 11;
+pub const TYPE_ZSET_ZIPLIST: u8 = 12;
+pub const TYPE_HASH_ZIPLIST: u8 = 13;
+pub const TYPE_LIST_QUICKLIST: u8 = 14;
+pub const TYPE_STREAM_LISTPACKS: u8 = 15;
+pub const TYPE_HASH_LISTPACK: u8 = 16;
+pub const TYPE_ZSET_LISTPACK: u8 = 17;
+pub const TYPE_LIST_QUICKLIST_2: u8 = 18;
+pub const TYPE_STREAM_LISTPACKS_2: u8 = 19;
+pub const TYPE_SET_LISTPACK: u8 = 20;
+pub const TYPE_STREAM_LISTPACKS_3: u8 = 21;
+
+pub const OPCODE_FUNCTION2: u8 = 245;
+pub const OPCODE_FUNCTION: u8 = 246;
+pub const OPCODE_MODULE_AUX: u8 = 247;
+pub const OPCODE_IDLE: u8 = 248;
+pub const OPCODE_FREQ: u8 = 249;
+pub const OPCODE_AUX: u8 = 250;
+pub const OPCODE_RESIZEDB: u8 = 251;
+pub const OPCODE_EXPIRETIME_MS: u8 = 252;
+pub const OPCODE_EXPIRETIME: u8 = 253;
+pub const OPCODE_SELECTDB: u8 = 254;
+pub const OPCODE_EOF: u8 = 255;
+
+/// Redis's CRC-64 (Jones polynomial, reflected), as RDB files and DUMP payloads use.
+pub const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+
+/// A malformed or truncated RDB, with a description for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RdbError(pub String);
+
+impl std::fmt::Display for RdbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RdbError {}
+
+pub fn corrupt<T>(what: impl Into<String>) -> Result<T, RdbError> {
+    Err(RdbError(what.into()))
+}

@@ -1,0 +1,112 @@
+//! Propagation of writes (Redis's alsoPropagate / propagatePendingCommands) and the
+//! replication stream sent to replicas attached with SYNC/PSYNC.
+//!
+//! While a command runs, the writes it makes are collected in `Effects::propagate` — its own
+//! argument vector (or the rewritten one a handler chose, e.g. SET EX → SET PXAT), preceded by
+//! DELs of keys that expired on access. After the top-level command the list is emitted,
+//! wrapped in MULTI/EXEC when it holds more than one command, to every replica (and, once it
+//! exists, the AOF). Nothing is collected when nobody consumes the stream.
+
+use crate::client::flags;
+use crate::server::Server;
+
+/// The replication side of the server.
+#[derive(Default, Debug)]
+pub struct Replication {
+    /// Client ids of replicas receiving the stream.
+    pub replicas: Vec<u64>,
+    /// The database the stream last SELECTed (Redis's slaveseldb).
+    pub selected_db: Option<usize>,
+    /// Bytes emitted so far (master_repl_offset).
+    pub offset: u64,
+    /// When the last PING went to replicas (ms).
+    pub last_ping_ms: i64,
+}
+
+fn encode_command(out: &mut Vec<u8>, args: &[Vec<u8>]) {
+    spinel_resp::write::array_header(out, args.len());
+    for a in args {
+        spinel_resp::write::bulk(out, a);
+    }
+}
+
+/// Appends one command for database `db` to the stream (SELECT first when the database
+/// changes), as Redis's replicationFeedSlaves.
+pub fn feed(srv: &mut Server, db: Option<usize>, args: &[Vec<u8>]) {
+    let mut bytes = Vec::new();
+    if let Some(db) = db {
+        if srv.repl.selected_db != Some(db) {
+            encode_command(&mut bytes, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
+            srv.repl.selected_db = Some(db);
+        }
+    }
+    encode_command(&mut bytes, args);
+    srv.repl.offset += bytes.len() as u64;
+    let ids = srv.repl.replicas.clone();
+    for id in ids {
+        if let Some(c) = srv.clients.by_id_mut(id) {
+            c.push_output(&bytes);
+        }
+    }
+}
+
+/// Emits the writes collected during a top-level command. `wrap` is false for callers that
+/// must not wrap in MULTI/EXEC (the active expire cycle, commands touching arbitrary keys).
+pub fn flush_pending(srv: &mut Server, wrap: bool) {
+    let ops = std::mem::take(&mut srv.fx.propagate);
+    if ops.is_empty() {
+        return;
+    }
+    let transaction = wrap && ops.len() > 1;
+    if transaction {
+        feed(srv, Some(ops[0].0), &[b"MULTI".to_vec()]);
+    }
+    let last_db = ops.last().map(|o| o.0);
+    for (db, args) in ops {
+        feed(srv, Some(db), &args);
+    }
+    if transaction {
+        feed(srv, last_db, &[b"EXEC".to_vec()]);
+    }
+}
+
+/// Whether anything consumes propagated writes (replicas now; the AOF later).
+pub fn refresh_propagating(srv: &mut Server) {
+    srv.fx.propagating = !srv.repl.replicas.is_empty();
+}
+
+/// Attaches a client as a replica: from now on it receives the write stream.
+pub fn attach_replica(srv: &mut Server, slot: usize) {
+    let c = &mut srv.clients[slot];
+    c.set(flags::REPLICA, true);
+    let id = c.id;
+    if !srv.repl.replicas.contains(&id) {
+        if srv.repl.replicas.is_empty() {
+            // The first PING comes one period after the first replica attaches.
+            srv.repl.last_ping_ms = srv.fx.now_ms;
+        }
+        srv.repl.replicas.push(id);
+    }
+    // The first command after a full sync starts with a SELECT.
+    srv.repl.selected_db = None;
+    refresh_propagating(srv);
+}
+
+/// Forgets a replica that disconnected.
+pub fn detach_replica(srv: &mut Server, id: u64) {
+    srv.repl.replicas.retain(|&r| r != id);
+    refresh_propagating(srv);
+}
+
+/// PINGs replicas every `repl-ping-replica-period` seconds so they see the link alive.
+pub fn ping_replicas(srv: &mut Server) {
+    if srv.repl.replicas.is_empty() {
+        return;
+    }
+    let period = srv.config.int("repl-ping-replica-period").max(1) * 1000;
+    let now = srv.fx.now_ms;
+    if now - srv.repl.last_ping_ms >= period {
+        srv.repl.last_ping_ms = now;
+        feed(srv, None, &[b"PING".to_vec()]);
+    }
+}

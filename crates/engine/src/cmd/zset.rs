@@ -32,7 +32,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         summary: "Add one or more members to a sorted set, or update its score if it already exists",
         complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        args: "key:key condition=[NX|XX] comparison=[GT|LT] [change=CH] [increment=INCR] score_member=(score:double member)...",
+        args: "key:key condition=[NX|XX]{3.0.2} comparison=[GT|LT]{6.2.0} [change=CH]{3.0.2} [increment=INCR]{3.0.2} score_member=(score:double member)...",
         history: &[("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "Added the `GT` and `LT` options.")],
         ..CommandSpec::DEFAULT
     },

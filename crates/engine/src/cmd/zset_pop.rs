@@ -147,6 +147,17 @@ fn pop_generic(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: Option<u64>, sha
         ctx.dirty(popped.len() as u64);
         ctx.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
         ctx.signal_modified(key);
+        if shape.emit_key {
+            // The multi-key and blocking forms replicate as the plain pop on the key used.
+            let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            match count {
+                Some(_) => {
+                    let n = popped.len().to_string();
+                    ctx.propagate_as(&[name, key, n.as_bytes()]);
+                }
+                None => ctx.propagate_as(&[name, key]),
+            }
+        }
     }
     if emptied {
         ctx.delete_key(key);

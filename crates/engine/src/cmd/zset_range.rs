@@ -27,7 +27,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.2.0",
         summary: "Return a range of members in a sorted set",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        args: "key:key start stop sortby=[BYSCORE|BYLEX] [REV] [LIMIT offset_count=(offset:integer count:integer)] [WITHSCORES]",
+        args: "key:key start stop sortby=[BYSCORE|BYLEX]{6.2.0} [REV]{6.2.0} [LIMIT offset_count=(offset:integer count:integer)]{6.2.0} [WITHSCORES]",
         history: &[("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")],
         ..CommandSpec::DEFAULT
     },
@@ -72,7 +72,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.5",
         summary: "Return a range of members in a sorted set, by score",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        args: "key:key min:double max:double [WITHSCORES] [LIMIT offset_count=(offset:integer count:integer)]",
+        args: "key:key min:double max:double [WITHSCORES]{2.0.0} [LIMIT offset_count=(offset:integer count:integer)]",
         history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
         deprecated_since: Some("6.2.0"),
         replaced_by: Some("`ZRANGE` with the `BYSCORE` argument"),

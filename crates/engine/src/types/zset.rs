@@ -336,15 +336,26 @@ impl ZSet {
         let max_len = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         let total: usize = items.iter().map(|(m, _)| m.len()).sum();
         if items.len() <= limits.max_entries && max_len <= limits.max_value && total <= LISTPACK_MAX_SAFETY_SIZE {
-            ZSet::Listpack(Listpack::from_sorted(items.iter().map(|(m, s)| (m.as_slice(), *s)), items.len()))
+            Self::listpack_from_sorted(items)
         } else {
-            let mut s = SkipSet::new();
-            s.index.reserve(items.len());
-            for (m, score) in items.iter().rev() {
-                s.insert_new(*score, m);
-            }
-            ZSet::Skiplist(Box::new(s))
+            Self::skiplist_from_sorted(items)
         }
+    }
+
+    /// A listpack holding unique elements sorted in set order.
+    pub fn listpack_from_sorted(items: &[(Vec<u8>, f64)]) -> ZSet {
+        ZSet::Listpack(Listpack::from_sorted(items.iter().map(|(m, s)| (m.as_slice(), *s)), items.len()))
+    }
+
+    /// A skiplist holding unique elements sorted in set order.
+    pub fn skiplist_from_sorted(items: &[(Vec<u8>, f64)]) -> ZSet {
+        let mut s = SkipSet::new();
+        s.index.reserve(items.len());
+        // From the greatest down: each insert lands at the head.
+        for (m, score) in items.iter().rev() {
+            s.insert_new(*score, m);
+        }
+        ZSet::Skiplist(Box::new(s))
     }
 
     /// The name OBJECT ENCODING reports.

@@ -5,8 +5,10 @@
 mod harness;
 
 mod connection;
+mod introspection;
 mod keyspace;
 mod list;
 mod protocol;
+mod pubsub;
 mod strings;
 mod zset;

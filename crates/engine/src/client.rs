@@ -27,6 +27,15 @@ pub mod flags {
     pub const NO_TOUCH: u32 = 1 << 13;
     /// Receives the replication stream (SYNC/PSYNC).
     pub const REPLICA: u32 = 1 << 14;
+    /// The client scripts run their commands as (MONITOR shows it as `lua`).
+    pub const SCRIPT: u32 = 1 << 20;
+    /// Client-side caching options (Redis's CLIENT_TRACKING_*), see crate::tracking.
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 21;
+    pub const TRACKING_BCAST: u32 = 1 << 22;
+    pub const TRACKING_OPTIN: u32 = 1 << 23;
+    pub const TRACKING_OPTOUT: u32 = 1 << 24;
+    pub const TRACKING_CACHING: u32 = 1 << 25;
+    pub const TRACKING_NOLOOP: u32 = 1 << 26;
 }
 
 /// A command queued by MULTI.
@@ -215,6 +224,12 @@ impl Client {
         }
         if self.has(flags::TRACKING) {
             s.push('t');
+        }
+        if self.has(flags::TRACKING_BROKEN_REDIR) {
+            s.push('R');
+        }
+        if self.has(flags::TRACKING_BCAST) {
+            s.push('B');
         }
         if dirty_cas {
             s.push('d');

@@ -71,6 +71,20 @@ fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
     false
 }
 
+/// The command's flags, with those of the queued commands for EXEC.
+fn effective_flags(srv: &Server, slot: usize, cmd: &Command) -> u64 {
+    let mut all = cmd.flags;
+    if cmd.top_name() == "exec" {
+        for q in srv.clients[slot].multi.iter().flat_map(|m| m.queue.iter()) {
+            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+            if let Found::Command(c) = srv.commands.lookup(&args) {
+                all |= c.flags;
+            }
+        }
+    }
+    all
+}
+
 /// `enable-debug-command` (no / yes / local): whether this client may run DEBUG.
 fn protected_allowed(srv: &Server, slot: usize) -> bool {
     match srv.config.enum_name("enable-debug-command") {
@@ -93,6 +107,13 @@ pub fn auth_required(srv: &Server, slot: usize) -> bool {
 
 /// Runs one client request with every check of Redis's processCommand.
 pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
+    let outer = crate::introspection::enter_request(srv, slot);
+    let reply = process_request(srv, slot, args);
+    crate::introspection::leave_request(srv, outer);
+    reply
+}
+
+fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let Some(&name) = args.first() else { return Reply::NoReply };
     let start = crate::util::time::mono_ns();
     // Redis fixes the time for the duration of a command (and of commands it calls).
@@ -128,6 +149,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
+    crate::tracking::before_command(srv);
     if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
         return reject(srv, slot, Some(cmd), err(MISCONF));
     }
@@ -140,6 +162,12 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     }
     if srv.loading && cmd.flags & spec::LOADING == 0 {
         return reject(srv, slot, Some(cmd), err("LOADING Redis is loading the dataset in memory"));
+    }
+    // Replicas and monitors (Redis flags both as replicas) may not touch the keyspace.
+    if srv.clients[slot].has(flags::MONITOR | flags::REPLICA)
+        && effective_flags(srv, slot, cmd) & (spec::READONLY | spec::WRITE | spec::MAY_REPLICATE) != 0
+    {
+        return reject(srv, slot, Some(cmd), err("ERR Replica can't interact with the keyspace"));
     }
     if must_wait_for_pause(srv, slot, cmd) {
         let now = srv.fx.now_ms;
@@ -206,6 +234,7 @@ fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8
     let Some(handler) = cmd.spec.handler else {
         return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
     };
+    let frame = crate::introspection::before_call(srv, slot, nested);
     let db = srv.clients[slot].db;
     let dirty_before = srv.fx.dirty;
     let outer_rewrite = srv.fx.rewrite.take();
@@ -229,11 +258,17 @@ fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8
     stats.calls += 1;
     stats.usec += elapsed_ns / 1000;
     if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
-        srv.latency[cmd.id].record(elapsed_ns);
+        // Redis measures whole microseconds and records them in ns.
+        srv.latency[cmd.id].record(elapsed_ns / 1000 * 1000);
     }
+    crate::introspection::after_call(srv, slot, cmd, args, std::time::Duration::from_nanos(elapsed_ns), nested, frame);
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    if !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_)) {
+    // EXEC's array holds replies its queued commands already counted.
+    let counted_by_nested = cmd.top_name() == "exec" && matches!(reply, Reply::Array(_));
+    if !counted_by_nested
+        && !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_))
+    {
         reply.for_each_error(&mut |e| {
             failed = true;
             codes.push(e.code());
@@ -269,7 +304,8 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
     if !client.outbox.is_empty() {
         out.append(&mut client.outbox);
     }
-    if !client.reply_off && !client.reply_skip {
+    // Subscription confirmations are pushes: they are sent even with replies turned off.
+    if (!client.reply_off && !client.reply_skip) || crate::pubsub::is_push(&reply) {
         reply.encode(out, client.resp3);
     }
     client.reply_skip = false;
@@ -277,6 +313,7 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
         client.reply_skip = true;
         client.reply_skip_next = false;
     }
+    crate::introspection::after_reply(srv, slot, args, out);
 }
 
 /// Runs a command on behalf of an internal caller (EXEC, a script, a blocked client being

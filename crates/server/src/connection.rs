@@ -198,6 +198,14 @@ impl Connection {
     /// Runs every complete request in the input buffer (the engine is locked).
     fn process(&mut self, srv: &mut Server) -> Flow {
         let slot = self.slot;
+        {
+            // While the batch runs, CLIENT LIST shows the query buffer still holding it and only
+            // the output not yet written, as Redis does.
+            let c = &mut srv.clients[slot];
+            c.qbuf = self.inbuf.len();
+            c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
+            c.obuf_bytes = self.out.len() - self.written;
+        }
         loop {
             {
                 let c = &srv.clients[slot];
@@ -273,8 +281,7 @@ impl Connection {
         c.last_interaction_ms = now;
         c.qbuf = self.inbuf.len();
         c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
-        c.obuf_bytes = self.out.len() - self.written;
-        c.obuf_peak = c.obuf_peak.max(c.obuf_bytes);
+        c.obuf_peak = c.obuf_peak.max(self.out.len() - self.written);
         if c.has(flags::CLOSE_AFTER_REPLY) {
             self.closing = true;
         }
@@ -288,6 +295,12 @@ impl Connection {
         };
         srv.stats.total_writes_processed += u64::from(!self.out.is_empty());
         srv.stats.total_net_output_bytes += (self.out.len() - self.written) as u64;
+        // Write what the socket takes now: the pending size CLIENT LIST and the output buffer
+        // limits see is then what really waits, as Redis counts only unwritten output.
+        if self.flush().is_err() {
+            return Flow::Close;
+        }
+        srv.clients[self.slot].obuf_bytes = self.out.len() - self.written;
         Flow::Continue
     }
 

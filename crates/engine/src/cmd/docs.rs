@@ -292,9 +292,12 @@ fn parse_type(t: &str) -> Result<ArgType, String> {
     })
 }
 
-/// A group's single alternative: one item is itself; several make a block.
+/// A group's single alternative: one item is itself (unless the group is named and the item
+/// a plain argument: `pattern=(pattern:pattern)` is a block of one, as PSUBSCRIBE declares);
+/// several make a block.
 fn collapse(mut seq: Vec<DocArg>, name: Option<String>) -> DocArg {
-    if seq.len() == 1 {
+    let plain = |a: &DocArg| a.token.is_none() && !matches!(a.kind, ArgType::OneOf | ArgType::Block);
+    if seq.len() == 1 && !(name.is_some() && plain(&seq[0])) {
         return seq.remove(0);
     }
     let derived = seq.first().map(|a| a.name.clone()).unwrap_or_default();
@@ -397,5 +400,8 @@ mod tests {
         let args = parse("key:key [count:integer]{6.2.0}").unwrap();
         assert_eq!(args[1].since.as_deref(), Some("6.2.0"));
         assert!(args[1].optional);
+        let one = parse("pattern=(pattern:pattern)...").unwrap();
+        assert_eq!((one[0].kind, one[0].args.len()), (ArgType::Block, 1));
+        assert!(one[0].multiple);
     }
 }

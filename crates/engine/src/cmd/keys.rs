@@ -700,6 +700,7 @@ pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize
 fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     let n = flush_db(ctx.srv, ctx.db, lazy);
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }
@@ -710,6 +711,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     for id in 0..ctx.srv.dbs.len() {
         n += flush_db(ctx.srv, id, lazy);
     }
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }

@@ -71,7 +71,8 @@ fn keyspace_events_match_redis() {
     let (blocked, sub, c) = (client(&mut srv), client(&mut srv), client(&mut srv));
     run(&mut srv, c, &["config", "set", "notify-keyspace-events", "KEA"]);
     let sub_id = srv.clients[sub].id;
-    srv.pubsub.patterns.push((b"__keyevent@*".to_vec(), vec![sub_id]));
+    let _ = sub_id;
+    crate::pubsub::subscribe(&mut srv, sub, crate::pubsub::Kind::Pattern, &[b"__keyevent@*"]);
     assert!(run(&mut srv, blocked, &["blmove", "src", "dst", "left", "right", "0"]).is_empty());
     let script: &[&[&str]] = &[
         &["rpush", "src", "a"],

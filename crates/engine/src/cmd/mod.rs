@@ -10,10 +10,12 @@ pub mod debug_extra;
 pub mod debug_list;
 pub mod docs;
 pub mod function;
+pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod list_blocking;
 pub mod persist_cmd;
+pub mod pubsub;
 pub mod replication;
 pub mod server_cmd;
 pub mod spec;
@@ -42,6 +44,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     list::COMMANDS,
     list_blocking::COMMANDS,
+    pubsub::COMMANDS,
+    introspection::COMMANDS,
     zset::COMMANDS,
     zset_range::COMMANDS,
     zset_pop::COMMANDS,

@@ -89,6 +89,11 @@ pub struct Effects {
     pub rewrite: Option<Vec<Vec<u8>>>,
     /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK rather than DEL.
     pub expire_unlink: bool,
+    /// Whether modified keys are collected for client-side caching (see crate::tracking).
+    pub tracking: bool,
+    /// Keys modified while `tracking` is on, and whether a client's command modified them
+    /// (false when they expired); drained after each command.
+    pub tracking_keys: Vec<(Vec<u8>, bool)>,
 }
 
 impl Default for Effects {
@@ -108,6 +113,8 @@ impl Default for Effects {
             propagate: Vec::new(),
             rewrite: None,
             expire_unlink: false,
+            tracking: false,
+            tracking_keys: Vec::new(),
         }
     }
 }
@@ -226,7 +233,7 @@ impl Db {
             }
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
-            self.signal_modified(fx, key);
+            self.signal_modified_by(fx, key, false);
             fx.dirty += 1;
         }
     }
@@ -399,12 +406,21 @@ impl Db {
         }
     }
 
-    /// Redis's signalModifiedKey: invalidates WATCHes on the key.
+    /// Redis's signalModifiedKey: invalidates WATCHes on the key and, when clients track
+    /// keys, records it for invalidation messages.
     pub fn signal_modified(&mut self, fx: &mut Effects, key: &[u8]) {
+        self.signal_modified_by(fx, key, true);
+    }
+
+    /// signal_modified, saying whether a client's command (rather than expiry) did it.
+    fn signal_modified_by(&mut self, fx: &mut Effects, key: &[u8], by_client: bool) {
         if !self.watched.is_empty() {
             if let Some(clients) = self.watched.get(key) {
                 fx.dirty_cas.extend(clients.iter().copied());
             }
+        }
+        if fx.tracking {
+            fx.tracking_keys.push((key.to_vec(), by_client));
         }
     }
 

@@ -10,6 +10,10 @@
 //! encoding as Redis does: a loaded listpack stays one unless it has more members than
 //! `zset-max-listpack-entries`; a loaded skiplist becomes a listpack when it fits both
 //! thresholds. Sets stored as ziplists (RDB versions before 10) are not read yet.
+//!
+//! The type side is all in [`ZSet`]: elements in order (`for_each`, `walk`) for writing,
+//! `from_unsorted` / `listpack_from_sorted` / `skiplist_from_sorted` for loading, so a
+//! different RDB layer can reuse them as they are.
 
 use std::io::{self, Write};
 
@@ -77,8 +81,7 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, config: &Config) -> Result<Value<'s
                 }
                 items.push((member, score));
             }
-            sort_unique(&mut items)?;
-            ZSet::from_sorted(&items, limits)
+            ZSet::from_unsorted(items, limits).or_else(|_| corrupt("Duplicate zset fields detected"))?
         }
         TYPE_ZSET_LISTPACK => {
             let blob = r.string()?;
@@ -98,16 +101,6 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, config: &Config) -> Result<Value<'s
         _ => return corrupt(format!("Unknown RDB encoding type {kind}")),
     };
     Ok(Value::Object(Box::new(Object::ZSet(z))))
-}
-
-/// Sorts loaded elements into set order; a member twice is corruption, as in Redis.
-fn sort_unique(items: &mut [(Vec<u8>, f64)]) -> Result<(), RdbError> {
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    if items.windows(2).any(|w| w[0].0 == w[1].0) {
-        return corrupt("Duplicate zset fields detected");
-    }
-    items.sort_by(|a, b| cmp_elements(a.1, &a.0, b.1, &b.0));
-    Ok(())
 }
 
 /// The (member, score) pairs of a Redis zset listpack, checked.

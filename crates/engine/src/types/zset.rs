@@ -15,7 +15,7 @@
 use std::fmt;
 use std::ptr::NonNull;
 
-use super::skiplist::{node_member, Node, Skiplist};
+use super::skiplist::{cmp_elements, node_member, Node, Skiplist};
 use super::zset_listpack::{element_len, Item, Listpack};
 use crate::keyspace::table::{Table, ThinEntry};
 
@@ -166,6 +166,10 @@ pub struct AddResult {
     pub nop: bool,
     pub score: f64,
 }
+
+/// A member appears twice in elements given to build a set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DuplicateMember;
 
 /// The increment made the score NaN (or the score was NaN).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -340,6 +344,17 @@ impl ZSet {
         } else {
             Self::skiplist_from_sorted(items)
         }
+    }
+
+    /// A set from elements in any order (as an RDB file holds them), in the encoding Redis
+    /// converts a loaded set to; Err if a member appears twice.
+    pub fn from_unsorted(mut items: Vec<(Vec<u8>, f64)>, limits: Limits) -> Result<ZSet, DuplicateMember> {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        if items.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(DuplicateMember);
+        }
+        items.sort_by(|a, b| cmp_elements(a.1, &a.0, b.1, &b.0));
+        Ok(Self::from_sorted(&items, limits))
     }
 
     /// A listpack holding unique elements sorted in set order.

@@ -14,3 +14,4 @@ mod pubsub;
 mod rest;
 mod rest_proxy;
 mod strings;
+mod zset;

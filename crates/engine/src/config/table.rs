@@ -310,7 +310,8 @@ pub static DIRECTIVES: [Directive; 182] = [
     enumeration("acl-pubsub-default", MOD, ACL_PUBSUB_DEFAULT, 0, None),
     enumeration("sanitize-dump-payload", DEBUG, SANITIZE_DUMP_PAYLOAD, 0, None),
     enumeration("enable-protected-configs", IMM, PROTECTED_ACTION, 0, None),
-    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, 0, None),
+    // Spinel allows DEBUG from local connections by default (Redis: "no"); see COMPATIBILITY.md.
+    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, PROTECTED_ACTION_LOCAL, None),
     enumeration("enable-module-command", IMM, PROTECTED_ACTION, 0, None),
     enumeration("cluster-preferred-endpoint-type", MOD, CLUSTER_ENDPOINT_TYPE, 0, None),
     enumeration("propagation-error-behavior", MOD, PROPAGATION_ERROR_BEHAVIOR, 0, None),

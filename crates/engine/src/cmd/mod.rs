@@ -6,8 +6,10 @@ pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
 pub mod docs;
+pub mod hash;
 pub mod keys;
 pub mod server_cmd;
+pub mod set;
 pub mod spec;
 pub mod string;
 pub mod table;
@@ -24,4 +26,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
 ];

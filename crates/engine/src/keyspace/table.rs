@@ -580,6 +580,35 @@ impl<E: ThinEntry> Table<E> {
         }
     }
 
+    /// A random entry chosen as Redis's `dictGetFairRandomKey` does: up to 20 entries are
+    /// gathered from consecutive home chains starting at a random one, and one of those is
+    /// picked uniformly. Fairer than [`Table::random`] when chain lengths differ (a table of
+    /// 20 entries or fewer is gathered whole, so the pick is exactly uniform). Used by
+    /// SRANDMEMBER, SPOP and HRANDFIELD, whose distribution clients test.
+    pub fn random_fair(&self, mut rand: impl FnMut() -> u64) -> Option<&E> {
+        const SAMPLE: usize = 20;
+        if self.len == 0 {
+            return None;
+        }
+        let start = self.rehash_idx.unwrap_or(0);
+        let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
+        let span = sizes.0 + sizes.1 - start;
+        let mut pick = (rand() % span as u64) as usize;
+        let mut found: Vec<*const E> = Vec::with_capacity(SAMPLE + SLOTS);
+        for _ in 0..span {
+            let p = start + pick;
+            let (array, idx) = if p < sizes.0 { (&self.arrays[0], p) } else { (&self.arrays[1], p - sizes.0) };
+            self.visit_chain(array, idx, &mut |e, _| found.push(e as *const E));
+            if found.len() >= SAMPLE {
+                break;
+            }
+            pick = (pick + 1) % span;
+        }
+        let chosen = *found.get((rand() % found.len().max(1) as u64) as usize)?;
+        // SAFETY: the pointer refers to an entry alive for the borrow of self.
+        Some(unsafe { &*chosen })
+    }
+
     /// Calls `f` for entries whose flag bit is set, walking home chains from `cursor` and
     /// stopping after `max_chains` chains; returns the cursor to continue from (0 = wrapped).
     /// Used to sample keys with a TTL without dereferencing the others.
@@ -807,5 +836,22 @@ mod tests {
         assert!(!t.get_with_flag(b"10").unwrap().1);
         assert_eq!(t.drain().len(), 100);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn fair_random_is_uniform_on_small_tables() {
+        let mut t: Table<TestEntry> = Table::new();
+        assert!(t.random_fair(|| 1).is_none());
+        for i in 0..10 {
+            t.insert_new(entry(format!("{i}").as_bytes()), false);
+        }
+        let mut rng = Rng(99);
+        let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
+        for _ in 0..10_000 {
+            *counts.entry(t.random_fair(|| rng.next()).unwrap().key().to_vec()).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 10);
+        // Every key near its expected 1000 (chains of unequal length must not matter).
+        assert!(counts.values().all(|&c| (800..1200).contains(&c)), "{counts:?}");
     }
 }

@@ -3,8 +3,12 @@
 //! encoding names Redis reports.
 
 pub mod hash;
+pub mod hash_entry;
+pub mod hash_pack;
+pub mod intset;
 pub mod list;
 pub mod set;
+pub mod set_member;
 pub mod stream;
 pub mod zset;
 

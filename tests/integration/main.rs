@@ -5,6 +5,8 @@
 mod harness;
 
 mod connection;
+mod hash;
 mod keyspace;
 mod protocol;
+mod set;
 mod strings;

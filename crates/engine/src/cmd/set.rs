@@ -735,3 +735,61 @@ fn sscan(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     }
     Ok(Reply::Array(vec![Reply::bulk(itoa::Buffer::new().format(next).as_bytes()), Reply::Array(out)]))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::hash::testing::Engine;
+
+    /// Recorded from redis-server 7.0.15 with `notify-keyspace-events KEA`.
+    #[test]
+    fn keyspace_events_match_redis() {
+        Engine::new().expect_events(&[
+            ("sadd s 1 2 3", &["sadd s"]),
+            ("sadd s 1", &[]),
+            ("srem s 9", &[]),
+            ("srem s 1 2 3", &["srem s", "del s"]),
+            ("sadd s 1 2 3 a", &["sadd s"]),
+            ("spop s", &["spop s"]),
+            ("spop s 1", &["spop s"]),
+            ("spop s 10", &["spop s", "del s"]),
+            ("sadd s2 a b c d e f g h i j", &["sadd s2"]),
+            ("spop s2 8", &["spop s2"]),
+            ("sadd m1 a", &["sadd m1"]),
+            ("sadd m2 b", &["sadd m2"]),
+            ("smove m1 m2 a", &["srem m1", "del m1", "sadd m2"]),
+            ("smove m2 m3 b", &["srem m2", "sadd m3"]),
+            ("sadd x 1 2", &["sadd x"]),
+            ("sadd y 2 3", &["sadd y"]),
+            ("sinterstore d x y", &["sinterstore d"]),
+            ("sunionstore d x y", &["sunionstore d"]),
+            ("sdiffstore d x y", &["sdiffstore d"]),
+            ("sdiffstore d x x", &["del d"]),
+            ("sinterstore d x nokey", &[]),
+            ("set d v", &["set d"]),
+            ("sinterstore d x nokey", &["del d"]),
+            ("sunionstore e nokey", &[]),
+            ("sinter x nokey", &[]),
+        ]);
+    }
+
+    #[test]
+    fn dirty_counts_changes_like_redis() {
+        let mut e = Engine::new();
+        let dirty = |e: &mut Engine, line: &str| {
+            let before = e.srv.fx.dirty;
+            e.run(line);
+            e.srv.fx.dirty - before
+        };
+        assert_eq!(dirty(&mut e, "sadd s 1 2 3 4 5 6"), 6);
+        assert_eq!(dirty(&mut e, "sadd s 1 7"), 1);
+        assert_eq!(dirty(&mut e, "spop s 3"), 3);
+        assert_eq!(dirty(&mut e, "spop s 10"), 4);
+        assert_eq!(dirty(&mut e, "sadd a x"), 1);
+        assert_eq!(dirty(&mut e, "sadd b x"), 1);
+        assert_eq!(dirty(&mut e, "smove a b x"), 1);
+        assert_eq!(dirty(&mut e, "smove b c x"), 2);
+        assert_eq!(dirty(&mut e, "sunionstore d c"), 1);
+        assert_eq!(dirty(&mut e, "sinterstore d c nokey"), 1);
+        assert_eq!(dirty(&mut e, "sinterstore d c nokey"), 0);
+    }
+}

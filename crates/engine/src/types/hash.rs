@@ -14,6 +14,7 @@
 
 use super::hash_entry::Pair;
 use super::hash_pack::PackedPairs;
+use super::tagged::{Mut, Ref, Tagged};
 use crate::keyspace::table::Table;
 use crate::util::rand::Rng;
 
@@ -38,12 +39,7 @@ impl HashLimits {
 
 /// A hash value (see the module docs).
 pub struct Hash {
-    enc: Enc,
-}
-
-enum Enc {
-    Pack(PackedPairs),
-    Table(Box<PairTable>),
+    enc: Tagged<PackedPairs, PairTable>,
 }
 
 /// The `hashtable` encoding: the table and the bytes its pairs allocate.
@@ -61,21 +57,21 @@ impl Default for Hash {
 impl Hash {
     /// An empty hash; new hashes start as `listpack`, as Redis's createHashObject.
     pub fn new() -> Hash {
-        Hash { enc: Enc::Pack(PackedPairs::new()) }
+        Hash { enc: Tagged::small(PackedPairs::new()) }
     }
 
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        match self.enc {
-            Enc::Pack(_) => "listpack",
-            Enc::Table(_) => "hashtable",
+        match self.enc.get() {
+            Ref::Small(_) => "listpack",
+            Ref::Big(_) => "hashtable",
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(p) => p.len(),
-            Enc::Table(t) => t.table.len(),
+        match self.enc.get() {
+            Ref::Small(p) => p.len(),
+            Ref::Big(t) => t.table.len(),
         }
     }
 
@@ -84,9 +80,9 @@ impl Hash {
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match &self.enc {
-            Enc::Pack(p) => p.get(field),
-            Enc::Table(t) => t.table.get(field).map(|e| e.value()),
+        match self.enc.get() {
+            Ref::Small(p) => p.get(field),
+            Ref::Big(t) => t.table.get(field).map(|e| e.value()),
         }
     }
 
@@ -96,7 +92,7 @@ impl Hash {
 
     /// Converts to `hashtable` (Redis's hashTypeConvertListpack); a no-op if it already is.
     pub fn convert_to_table(&mut self) {
-        let Enc::Pack(pack) = &self.enc else { return };
+        let Ref::Small(pack) = self.enc.get() else { return };
         let mut table = Table::new();
         table.reserve(pack.len());
         let mut heap = 0;
@@ -105,13 +101,13 @@ impl Hash {
             heap += pair.alloc_size();
             table.insert_new(pair, false);
         }
-        self.enc = Enc::Table(Box::new(PairTable { table, heap }));
+        self.enc = Tagged::big(Box::new(PairTable { table, heap }));
     }
 
     /// Redis's hashTypeTryConversion: before writing `items` (fields and values), converts a
     /// `listpack` hash if one of them is longer than `max_value` or the buffer would pass 1 GB.
     pub fn prepare_for<'a>(&mut self, items: impl IntoIterator<Item = &'a [u8]>, limits: HashLimits) {
-        let Enc::Pack(pack) = &self.enc else { return };
+        let Ref::Small(pack) = self.enc.get() else { return };
         let mut sum = 0usize;
         for item in items {
             if item.len() > limits.max_value {
@@ -128,18 +124,19 @@ impl Hash {
     /// Redis's hashTypeSet: sets a field, converting first if the field or value is too long
     /// for a `listpack` and after if the hash has too many fields. True if the field existed.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        if matches!(self.enc, Enc::Pack(_)) && (field.len() > limits.max_value || value.len() > limits.max_value) {
+        if matches!(self.enc.get(), Ref::Small(_)) && (field.len() > limits.max_value || value.len() > limits.max_value)
+        {
             self.convert_to_table();
         }
-        match &mut self.enc {
-            Enc::Pack(p) => {
+        match self.enc.get_mut() {
+            Mut::Small(p) => {
                 let updated = p.set(field, value);
                 if p.len() > limits.max_entries {
                     self.convert_to_table();
                 }
                 updated
             }
-            Enc::Table(t) => match t.table.get_mut(field) {
+            Mut::Big(t) => match t.table.get_mut(field) {
                 Some(mut slot) => {
                     let pair = slot.entry();
                     t.heap -= pair.alloc_size();
@@ -159,9 +156,9 @@ impl Hash {
 
     /// Removes a field; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Pack(p) => p.remove(field),
-            Enc::Table(t) => match t.table.remove(field) {
+        match self.enc.get_mut() {
+            Mut::Small(p) => p.remove(field),
+            Mut::Big(t) => match t.table.remove(field) {
                 Some(pair) => {
                     t.heap -= pair.alloc_size();
                     true
@@ -173,9 +170,9 @@ impl Hash {
 
     /// Visits every pair (insertion order for `listpack`, table order for `hashtable`).
     pub fn for_each<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
-        match &self.enc {
-            Enc::Pack(p) => p.iter().for_each(|(k, v)| f(k, v)),
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(p) => p.iter().for_each(|(k, v)| f(k, v)),
+            Ref::Big(t) => {
                 let mut all: Vec<*const Pair> = Vec::with_capacity(t.table.len());
                 t.table.for_each(|e, _| all.push(e as *const Pair));
                 for e in all {
@@ -196,14 +193,14 @@ impl Hash {
 
     /// One random pair (Redis's hashTypeRandomElement), None if the hash is empty.
     pub fn random_pair(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
-        match &self.enc {
-            Enc::Pack(p) => {
+        match self.enc.get() {
+            Ref::Small(p) => {
                 if p.is_empty() {
                     return None;
                 }
                 p.iter().nth(rng.below(p.len() as u64) as usize)
             }
-            Enc::Table(t) => t.table.random_fair(|| rng.next_u64()).map(|e| (e.field(), e.value())),
+            Ref::Big(t) => t.table.random_fair(|| rng.next_u64()).map(|e| (e.field(), e.value())),
         }
     }
 
@@ -215,14 +212,14 @@ impl Hash {
         if self.is_empty() {
             return out;
         }
-        match &self.enc {
-            Enc::Pack(p) => {
+        match self.enc.get() {
+            Ref::Small(p) => {
                 let all: Vec<_> = p.iter().collect();
                 for _ in 0..count {
                     out.push(all[rng.below(all.len() as u64) as usize]);
                 }
             }
-            Enc::Table(t) => {
+            Ref::Big(t) => {
                 for _ in 0..count {
                     if let Some(e) = t.table.random_fair(|| rng.next_u64()) {
                         out.push((e.field(), e.value()));
@@ -250,8 +247,8 @@ impl Hash {
             }
             return all;
         }
-        match &self.enc {
-            Enc::Pack(p) => {
+        match self.enc.get() {
+            Ref::Small(p) => {
                 // Knuth's algorithm S: keep each pair with probability needed/remaining.
                 let mut out = Vec::with_capacity(count);
                 let mut remaining = size;
@@ -266,7 +263,7 @@ impl Hash {
                 }
                 out
             }
-            Enc::Table(t) => {
+            Ref::Big(t) => {
                 let mut seen = std::collections::HashSet::with_capacity(count);
                 let mut out = Vec::with_capacity(count);
                 while out.len() < count {
@@ -284,9 +281,9 @@ impl Hash {
     /// whole with cursor 0; a `hashtable` one is walked like Redis's scanGenericCommand does
     /// (until `count` pairs or 20 × `count` buckets).
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], &[u8])>) {
-        match &self.enc {
-            Enc::Pack(p) => (0, p.iter().collect()),
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(p) => (0, p.iter().collect()),
+            Ref::Big(t) => {
                 let mut found: Vec<*const Pair> = Vec::new();
                 let mut cursor = cursor;
                 let mut max_iterations = count.saturating_mul(20);
@@ -306,17 +303,17 @@ impl Hash {
 
     /// Bytes allocated for the contents.
     pub fn memory_usage(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(p) => p.bytes(),
-            Enc::Table(t) => std::mem::size_of::<PairTable>() + t.table.allocated_bytes() + t.heap,
+        match self.enc.get() {
+            Ref::Small(p) => p.bytes(),
+            Ref::Big(t) => std::mem::size_of::<PairTable>() + t.table.allocated_bytes() + t.heap,
         }
     }
 
     /// Allocations freeing this value takes (Redis's lazyfreeGetFreeEffort).
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(_) => 1,
-            Enc::Table(t) => t.table.len(),
+        match self.enc.get() {
+            Ref::Small(_) => 1,
+            Ref::Big(t) => t.table.len(),
         }
     }
 }
@@ -324,15 +321,15 @@ impl Hash {
 impl Clone for Hash {
     /// A copy with the same encoding (Redis's hashTypeDup, for COPY).
     fn clone(&self) -> Hash {
-        match &self.enc {
-            Enc::Pack(p) => Hash { enc: Enc::Pack(p.clone()) },
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(p) => Hash { enc: Tagged::small(p.clone()) },
+            Ref::Big(t) => {
                 let mut table = Table::new();
                 table.reserve(t.table.len());
                 t.table.for_each(|e, _| {
                     table.insert_new(e.clone(), false);
                 });
-                Hash { enc: Enc::Table(Box::new(PairTable { table, heap: t.heap })) }
+                Hash { enc: Tagged::big(Box::new(PairTable { table, heap: t.heap })) }
             }
         }
     }

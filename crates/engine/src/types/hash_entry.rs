@@ -10,25 +10,8 @@
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
 
-use super::hash_pack::{push_varint, varint_len};
+use super::hash_pack::{push_varint, read_len, varint_len};
 use crate::keyspace::table::ThinEntry;
-
-/// Reads a LEB128 length at `p`: (value, bytes used).
-///
-/// # Safety
-/// `p` must point at a complete LEB128 number.
-pub(super) unsafe fn read_len(p: *const u8) -> (usize, usize) {
-    let mut n = 0usize;
-    let mut i = 0;
-    loop {
-        let b = *p.add(i);
-        n |= ((b & 0x7f) as usize) << (7 * i);
-        i += 1;
-        if b & 0x80 == 0 {
-            return (n, i);
-        }
-    }
-}
 
 /// An owned field/value block (see the module docs).
 #[repr(transparent)]

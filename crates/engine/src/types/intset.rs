@@ -3,60 +3,87 @@
 //!
 //! Adding a member that needs a wider type upgrades the whole array (and, like Redis, an
 //! intset never downgrades). Lookups are binary searches; an insertion or removal moves the
-//! tail and reallocates the array to its exact size, as Redis's intsetResize does.
+//! tail and rebuilds the block at its exact size (Redis's intsetResize reallocates too). The
+//! value is a thin pointer, so a set stays two words.
 
-/// A sorted array of distinct integers (see the module docs).
-#[derive(Clone, PartialEq, Eq)]
-pub enum IntSet {
-    W16(Box<[i16]>),
-    W32(Box<[i32]>),
-    W64(Box<[i64]>),
-}
+use std::ptr::NonNull;
+
+use super::tagged::{alloc_block, free_block, ThinBlock};
+
+/// Header bytes: the member width, then the member count as a little-endian u32.
+const HEADER: usize = 5;
+
+/// A sorted array of distinct integers (see the module docs): a thin pointer to one block
+/// `[width][count: u32 LE][members, little-endian, width bytes each]`.
+#[repr(transparent)]
+pub struct IntSet(NonNull<u8>);
+
+// IntSet owns its block like a Box<[u8]> would.
+unsafe impl Send for IntSet {}
+unsafe impl Sync for IntSet {}
 
 impl Default for IntSet {
     fn default() -> Self {
-        IntSet::W16(Box::new([]))
+        IntSet::new()
     }
 }
 
-/// Inserts `x` at `pos`, growing the boxed slice by exactly one element.
-fn insert_at<T: Copy>(b: &mut Box<[T]>, pos: usize, x: T) {
-    let mut v = std::mem::take(b).into_vec();
-    v.reserve_exact(1);
-    v.insert(pos, x);
-    *b = v.into_boxed_slice();
-}
-
-fn remove_at<T: Copy>(b: &mut Box<[T]>, pos: usize) {
-    let mut v = std::mem::take(b).into_vec();
-    v.remove(pos);
-    *b = v.into_boxed_slice();
-}
-
-fn widen<T: Copy + Into<i64>>(b: &[T], x: i64) -> Vec<i64> {
-    let mut v: Vec<i64> = Vec::with_capacity(b.len() + 1);
-    // A value that needs a wider type is below or above every current member.
-    if x < 0 {
-        v.push(x);
-        v.extend(b.iter().map(|&e| e.into()));
+fn width_for(x: i64) -> usize {
+    if i16::try_from(x).is_ok() {
+        2
+    } else if i32::try_from(x).is_ok() {
+        4
     } else {
-        v.extend(b.iter().map(|&e| e.into()));
-        v.push(x);
+        8
     }
-    v
+}
+
+fn encode(x: i64, width: usize) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out[..width].copy_from_slice(&x.to_le_bytes()[..width]);
+    out
+}
+
+fn decode(bytes: &[u8]) -> i64 {
+    match *bytes {
+        [a, b] => i16::from_le_bytes([a, b]) as i64,
+        [a, b, c, d] => i32::from_le_bytes([a, b, c, d]) as i64,
+        [a, b, c, d, e, f, g, h] => i64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
+    }
 }
 
 impl IntSet {
     pub fn new() -> IntSet {
-        IntSet::default()
+        IntSet::build(2, 0, |_| {})
+    }
+
+    /// A block for `len` members of `width` bytes, filled by `fill` (which gets the members'
+    /// bytes to write, already sized).
+    fn build(width: usize, len: usize, fill: impl FnOnce(&mut [u8])) -> IntSet {
+        let block = alloc_block(HEADER + len * width, |out| {
+            out[0] = width as u8;
+            out[1..HEADER].copy_from_slice(&(len as u32).to_le_bytes());
+            fill(&mut out[HEADER..]);
+        });
+        IntSet(block)
+    }
+
+    fn block(&self) -> &[u8] {
+        // SAFETY: the header is always there; the members follow it, as `build` wrote them.
+        unsafe {
+            let p = self.0.as_ptr();
+            let len = u32::from_le_bytes([*p.add(1), *p.add(2), *p.add(3), *p.add(4)]) as usize;
+            std::slice::from_raw_parts(p, HEADER + len * (*p as usize))
+        }
+    }
+
+    fn members(&self) -> &[u8] {
+        &self.block()[HEADER..]
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            IntSet::W16(b) => b.len(),
-            IntSet::W32(b) => b.len(),
-            IntSet::W64(b) => b.len(),
-        }
+        self.members().len() / self.width()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,100 +92,124 @@ impl IntSet {
 
     /// Bytes per member.
     pub fn width(&self) -> usize {
-        match self {
-            IntSet::W16(_) => 2,
-            IntSet::W32(_) => 4,
-            IntSet::W64(_) => 8,
-        }
+        self.block()[0] as usize
     }
 
-    /// Bytes the array takes.
+    /// Bytes the block takes.
     pub fn bytes(&self) -> usize {
-        self.len() * self.width()
+        self.block().len()
     }
 
-    fn width_for(x: i64) -> usize {
-        if i16::try_from(x).is_ok() {
-            2
-        } else if i32::try_from(x).is_ok() {
-            4
-        } else {
-            8
-        }
+    /// The member at `pos` (< len), in ascending order.
+    pub fn get(&self, pos: usize) -> i64 {
+        let w = self.width();
+        decode(&self.members()[pos * w..(pos + 1) * w])
     }
 
     /// Where `x` is (Ok) or would go (Err).
     fn search(&self, x: i64) -> Result<usize, usize> {
-        match self {
-            IntSet::W16(b) => match i16::try_from(x) {
-                Ok(v) => b.binary_search(&v),
-                Err(_) => Err(if x < 0 { 0 } else { b.len() }),
-            },
-            IntSet::W32(b) => match i32::try_from(x) {
-                Ok(v) => b.binary_search(&v),
-                Err(_) => Err(if x < 0 { 0 } else { b.len() }),
-            },
-            IntSet::W64(b) => b.binary_search(&x),
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.get(mid).cmp(&x) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
         }
+        Err(lo)
     }
 
     pub fn contains(&self, x: i64) -> bool {
-        self.search(x).is_ok()
+        width_for(x) <= self.width() && self.search(x).is_ok()
     }
 
     /// Adds `x`; false if it was already a member.
     pub fn insert(&mut self, x: i64) -> bool {
-        if Self::width_for(x) > self.width() {
-            let wider = match self {
-                IntSet::W16(b) => widen(b, x),
-                IntSet::W32(b) => widen(b, x),
-                IntSet::W64(_) => unreachable!("nothing is wider than 64 bits"),
-            };
-            *self = if Self::width_for(x) == 4 {
-                IntSet::W32(wider.into_iter().map(|v| v as i32).collect())
-            } else {
-                IntSet::W64(wider.into_boxed_slice())
-            };
+        let len = self.len();
+        let w = self.width();
+        if width_for(x) > w {
+            // A value that needs a wider type is below or above every current member.
+            let nw = width_for(x);
+            let old = self.members();
+            let new = IntSet::build(nw, len + 1, |out| {
+                let shift = usize::from(x < 0);
+                for i in 0..len {
+                    let v = decode(&old[i * w..(i + 1) * w]);
+                    out[(i + shift) * nw..(i + shift + 1) * nw].copy_from_slice(&encode(v, nw)[..nw]);
+                }
+                let at = if x < 0 { 0 } else { len };
+                out[at * nw..(at + 1) * nw].copy_from_slice(&encode(x, nw)[..nw]);
+            });
+            *self = new;
             return true;
         }
         let Err(pos) = self.search(x) else { return false };
-        // The width check above guarantees the casts are lossless.
-        match self {
-            IntSet::W16(b) => insert_at(b, pos, x as i16),
-            IntSet::W32(b) => insert_at(b, pos, x as i32),
-            IntSet::W64(b) => insert_at(b, pos, x),
-        }
+        let old = self.members();
+        let new = IntSet::build(w, len + 1, |out| {
+            out[..pos * w].copy_from_slice(&old[..pos * w]);
+            out[pos * w..(pos + 1) * w].copy_from_slice(&encode(x, w)[..w]);
+            out[(pos + 1) * w..].copy_from_slice(&old[pos * w..]);
+        });
+        *self = new;
         true
     }
 
     /// Removes `x`; false if it was not a member.
     pub fn remove(&mut self, x: i64) -> bool {
+        if width_for(x) > self.width() {
+            return false;
+        }
         let Ok(pos) = self.search(x) else { return false };
         self.remove_index(pos);
         true
     }
 
-    /// Removes the member at `pos` (< len).
+    /// Removes the member at `pos` (< len). Like Redis, the width never shrinks.
     pub fn remove_index(&mut self, pos: usize) {
-        match self {
-            IntSet::W16(b) => remove_at(b, pos),
-            IntSet::W32(b) => remove_at(b, pos),
-            IntSet::W64(b) => remove_at(b, pos),
+        let (len, w) = (self.len(), self.width());
+        if pos >= len {
+            return;
         }
-    }
-
-    /// The member at `pos` (< len), in ascending order.
-    pub fn get(&self, pos: usize) -> i64 {
-        match self {
-            IntSet::W16(b) => b[pos] as i64,
-            IntSet::W32(b) => b[pos] as i64,
-            IntSet::W64(b) => b[pos],
-        }
+        let old = self.members();
+        let new = IntSet::build(w, len - 1, |out| {
+            out[..pos * w].copy_from_slice(&old[..pos * w]);
+            out[pos * w..].copy_from_slice(&old[(pos + 1) * w..]);
+        });
+        *self = new;
     }
 
     /// Members in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
-        (0..self.len()).map(move |i| self.get(i))
+        self.members().chunks_exact(self.width()).map(decode)
+    }
+}
+
+impl Clone for IntSet {
+    fn clone(&self) -> IntSet {
+        let members = self.members();
+        IntSet::build(self.width(), self.len(), |out| out.copy_from_slice(members))
+    }
+}
+
+impl Drop for IntSet {
+    fn drop(&mut self) {
+        let size = self.bytes();
+        // SAFETY: the block came from `alloc_block` with this size.
+        unsafe { free_block(self.0, size) };
+    }
+}
+
+// SAFETY: repr(transparent) over a pointer from `alloc_block` (2-aligned); every method that
+// replaces the block allocates the new one the same way.
+unsafe impl ThinBlock for IntSet {
+    fn into_raw(self) -> NonNull<u8> {
+        let p = self.0;
+        std::mem::forget(self);
+        p
+    }
+    unsafe fn from_raw(raw: NonNull<u8>) -> Self {
+        IntSet(raw)
     }
 }
 
@@ -188,7 +239,7 @@ mod tests {
         assert!(s.contains(70_000) && !s.contains(2));
         assert!(s.remove(-3) && !s.remove(-3));
         assert_eq!(s.len(), 4);
-        assert_eq!(s.bytes(), 32);
+        assert_eq!(s.bytes(), 5 + 32);
         // Never downgrades.
         assert!(s.remove(-5_000_000_000));
         assert_eq!(s.width(), 8);

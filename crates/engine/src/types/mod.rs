@@ -10,6 +10,7 @@ pub mod list;
 pub mod set;
 pub mod set_member;
 pub mod stream;
+pub mod tagged;
 pub mod zset;
 
 /// A collection value.

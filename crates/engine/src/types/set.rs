@@ -13,6 +13,7 @@
 
 use super::intset::IntSet;
 use super::set_member::Member;
+use super::tagged::{Mut, Ref, Tagged};
 use crate::keyspace::table::Table;
 use crate::util::num::parse_i64;
 use crate::util::rand::Rng;
@@ -59,12 +60,7 @@ impl SetElem<'_> {
 
 /// A set value (see the module docs).
 pub struct Set {
-    enc: Enc,
-}
-
-enum Enc {
-    Int(IntSet),
-    Table(Box<MemberTable>),
+    enc: Tagged<IntSet, MemberTable>,
 }
 
 /// The `hashtable` encoding: the table and the heap bytes its members allocate.
@@ -104,12 +100,12 @@ impl Default for Set {
 impl Set {
     /// An empty `intset` (Redis's createIntsetObject).
     pub fn new_intset() -> Set {
-        Set { enc: Enc::Int(IntSet::new()) }
+        Set { enc: Tagged::small(IntSet::new()) }
     }
 
     /// An empty `hashtable` set (Redis's createSetObject).
     pub fn new_table() -> Set {
-        Set { enc: Enc::Table(Box::new(MemberTable::new(0))) }
+        Set { enc: Tagged::big(Box::new(MemberTable::new(0))) }
     }
 
     /// An empty set that can hold `first` (Redis's setTypeCreate): an `intset` if it is an
@@ -124,16 +120,16 @@ impl Set {
 
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        match self.enc {
-            Enc::Int(_) => "intset",
-            Enc::Table(_) => "hashtable",
+        match self.enc.get() {
+            Ref::Small(_) => "intset",
+            Ref::Big(_) => "hashtable",
         }
     }
 
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Int(s) => s.len(),
-            Enc::Table(t) => t.table.len(),
+        match self.enc.get() {
+            Ref::Small(s) => s.len(),
+            Ref::Big(t) => t.table.len(),
         }
     }
 
@@ -142,39 +138,39 @@ impl Set {
     }
 
     pub fn is_intset(&self) -> bool {
-        matches!(self.enc, Enc::Int(_))
+        matches!(self.enc.get(), Ref::Small(_))
     }
 
     pub fn contains(&self, member: &[u8]) -> bool {
-        match &self.enc {
-            Enc::Int(s) => parse_i64(member).is_some_and(|n| s.contains(n)),
-            Enc::Table(t) => t.table.get(member).is_some(),
+        match self.enc.get() {
+            Ref::Small(s) => parse_i64(member).is_some_and(|n| s.contains(n)),
+            Ref::Big(t) => t.table.get(member).is_some(),
         }
     }
 
     pub fn contains_elem(&self, elem: SetElem<'_>) -> bool {
-        match (&self.enc, elem) {
-            (Enc::Int(s), SetElem::Int(n)) => s.contains(n),
+        match (self.enc.get(), elem) {
+            (Ref::Small(s), SetElem::Int(n)) => s.contains(n),
             (_, e) => e.with_bytes(|b| self.contains(b)),
         }
     }
 
     /// Converts an `intset` to `hashtable` (Redis's setTypeConvert); a no-op otherwise.
     pub fn convert_to_table(&mut self) {
-        let Enc::Int(s) = &self.enc else { return };
+        let Ref::Small(s) = self.enc.get() else { return };
         let mut t = MemberTable::new(s.len());
         let mut buf = itoa::Buffer::new();
         for n in s.iter() {
             t.add_new(buf.format(n).as_bytes());
         }
-        self.enc = Enc::Table(Box::new(t));
+        self.enc = Tagged::big(Box::new(t));
     }
 
     /// Redis's setTypeAdd: true if `member` was added. An `intset` converts when the member
     /// is not an integer or the set outgrows `max_intset`.
     pub fn add(&mut self, member: &[u8], limits: SetLimits) -> bool {
-        match &mut self.enc {
-            Enc::Int(s) => match parse_i64(member) {
+        match self.enc.get_mut() {
+            Mut::Small(s) => match parse_i64(member) {
                 Some(n) => {
                     if !s.insert(n) {
                         return false;
@@ -186,19 +182,19 @@ impl Set {
                 }
                 None => {
                     self.convert_to_table();
-                    let Enc::Table(t) = &mut self.enc else { unreachable!("just converted") };
+                    let Mut::Big(t) = self.enc.get_mut() else { unreachable!("just converted") };
                     t.add_new(member);
                     true
                 }
             },
-            Enc::Table(t) => t.add(member),
+            Mut::Big(t) => t.add(member),
         }
     }
 
     /// Adds a member given as a [`SetElem`] (integers need no formatting for an `intset`).
     pub fn add_elem(&mut self, elem: SetElem<'_>, limits: SetLimits) -> bool {
-        match (&mut self.enc, elem) {
-            (Enc::Int(s), SetElem::Int(n)) => {
+        match (self.enc.get_mut(), elem) {
+            (Mut::Small(s), SetElem::Int(n)) => {
                 if !s.insert(n) {
                     return false;
                 }
@@ -213,9 +209,9 @@ impl Set {
 
     /// Redis's setTypeRemove: true if `member` was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match &mut self.enc {
-            Enc::Int(s) => parse_i64(member).is_some_and(|n| s.remove(n)),
-            Enc::Table(t) => match t.table.remove(member) {
+        match self.enc.get_mut() {
+            Mut::Small(s) => parse_i64(member).is_some_and(|n| s.remove(n)),
+            Mut::Big(t) => match t.table.remove(member) {
                 Some(m) => {
                     t.heap -= m.alloc_size();
                     true
@@ -226,17 +222,17 @@ impl Set {
     }
 
     pub fn remove_elem(&mut self, elem: SetElem<'_>) -> bool {
-        match (&mut self.enc, elem) {
-            (Enc::Int(s), SetElem::Int(n)) => s.remove(n),
+        match (self.enc.get_mut(), elem) {
+            (Mut::Small(s), SetElem::Int(n)) => s.remove(n),
             (_, e) => e.with_bytes(|b| self.remove(b)),
         }
     }
 
     /// Every member: ascending for an `intset`, table order for a `hashtable`.
     pub fn members(&self) -> Vec<SetElem<'_>> {
-        match &self.enc {
-            Enc::Int(s) => s.iter().map(SetElem::Int).collect(),
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(s) => s.iter().map(SetElem::Int).collect(),
+            Ref::Big(t) => {
                 let mut all: Vec<*const Member> = Vec::with_capacity(t.table.len());
                 t.table.for_each(|m, _| all.push(m as *const Member));
                 // SAFETY: the members stay alive and unmoved while self is borrowed.
@@ -247,15 +243,15 @@ impl Set {
 
     /// One random member (Redis's setTypeRandomElement), None if empty.
     pub fn random(&self, rng: &mut Rng) -> Option<SetElem<'_>> {
-        match &self.enc {
-            Enc::Int(s) => {
+        match self.enc.get() {
+            Ref::Small(s) => {
                 if s.is_empty() {
                     None
                 } else {
                     Some(SetElem::Int(s.get(rng.below(s.len() as u64) as usize)))
                 }
             }
-            Enc::Table(t) => t.table.random_fair(|| rng.next_u64()).map(|m| SetElem::Str(m.bytes())),
+            Ref::Big(t) => t.table.random_fair(|| rng.next_u64()).map(|m| SetElem::Str(m.bytes())),
         }
     }
 
@@ -277,8 +273,8 @@ impl Set {
             return all;
         }
         let mut out = Vec::with_capacity(count);
-        match &self.enc {
-            Enc::Int(s) => {
+        match self.enc.get() {
+            Ref::Small(s) => {
                 let mut seen = std::collections::HashSet::with_capacity(count);
                 while out.len() < count {
                     let i = rng.below(size as u64) as usize;
@@ -287,7 +283,7 @@ impl Set {
                     }
                 }
             }
-            Enc::Table(t) => {
+            Ref::Big(t) => {
                 let mut seen = std::collections::HashSet::with_capacity(count);
                 while out.len() < count {
                     let Some(m) = t.table.random_fair(|| rng.next_u64()) else { break };
@@ -333,9 +329,9 @@ impl Set {
     /// with cursor 0; a `hashtable` set is walked like Redis's scanGenericCommand does (until
     /// `count` members or 10 × `count` buckets).
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<SetElem<'_>>) {
-        match &self.enc {
-            Enc::Int(s) => (0, s.iter().map(SetElem::Int).collect()),
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(s) => (0, s.iter().map(SetElem::Int).collect()),
+            Ref::Big(t) => {
                 let mut found: Vec<*const Member> = Vec::new();
                 let mut cursor = cursor;
                 let mut max_iterations = count.saturating_mul(10);
@@ -354,17 +350,17 @@ impl Set {
 
     /// Bytes allocated for the contents.
     pub fn memory_usage(&self) -> usize {
-        match &self.enc {
-            Enc::Int(s) => s.bytes(),
-            Enc::Table(t) => std::mem::size_of::<MemberTable>() + t.table.allocated_bytes() + t.heap,
+        match self.enc.get() {
+            Ref::Small(s) => s.bytes(),
+            Ref::Big(t) => std::mem::size_of::<MemberTable>() + t.table.allocated_bytes() + t.heap,
         }
     }
 
     /// Allocations freeing this value takes (Redis's lazyfreeGetFreeEffort).
     pub fn free_effort(&self) -> usize {
-        match &self.enc {
-            Enc::Int(_) => 1,
-            Enc::Table(t) => t.table.len(),
+        match self.enc.get() {
+            Ref::Small(_) => 1,
+            Ref::Big(t) => t.table.len(),
         }
     }
 }
@@ -372,15 +368,15 @@ impl Set {
 impl Clone for Set {
     /// A copy with the same encoding (Redis's setTypeDup, for COPY).
     fn clone(&self) -> Set {
-        match &self.enc {
-            Enc::Int(s) => Set { enc: Enc::Int(s.clone()) },
-            Enc::Table(t) => {
+        match self.enc.get() {
+            Ref::Small(s) => Set { enc: Tagged::small(s.clone()) },
+            Ref::Big(t) => {
                 let mut table = Table::new();
                 table.reserve(t.table.len());
                 t.table.for_each(|m, _| {
                     table.insert_new(m.clone(), false);
                 });
-                Set { enc: Enc::Table(Box::new(MemberTable { table, heap: t.heap })) }
+                Set { enc: Tagged::big(Box::new(MemberTable { table, heap: t.heap })) }
             }
         }
     }

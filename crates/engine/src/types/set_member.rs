@@ -15,8 +15,7 @@
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
 
-use super::hash_entry::read_len;
-use super::hash_pack::push_varint;
+use super::hash_pack::{push_varint, read_len};
 use crate::keyspace::table::ThinEntry;
 
 const WORD: usize = std::mem::size_of::<usize>();

@@ -37,6 +37,9 @@ impl HashLimits {
     }
 }
 
+/// A field and its value, borrowed from a hash.
+pub type FieldValue<'a> = (&'a [u8], &'a [u8]);
+
 /// A hash value (see the module docs).
 pub struct Hash {
     enc: Tagged<PackedPairs, PairTable>,
@@ -185,14 +188,14 @@ impl Hash {
     }
 
     /// Every pair, in [`Hash::for_each`] order.
-    pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
+    pub fn pairs(&self) -> Vec<FieldValue<'_>> {
         let mut out = Vec::with_capacity(self.len());
         self.for_each(|k, v| out.push((k, v)));
         out
     }
 
     /// One random pair (Redis's hashTypeRandomElement), None if the hash is empty.
-    pub fn random_pair(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
+    pub fn random_pair(&self, rng: &mut Rng) -> Option<FieldValue<'_>> {
         match self.enc.get() {
             Ref::Small(p) => {
                 if p.is_empty() {
@@ -207,7 +210,7 @@ impl Hash {
     /// `count` random pairs, repetitions allowed (HRANDFIELD with a negative count): for a
     /// `listpack` the pairs are indexed once and picked uniformly, as lpRandomPairs does; for
     /// a `hashtable`, one fair pick per pair.
-    pub fn random_pairs(&self, rng: &mut Rng, count: usize) -> Vec<(&[u8], &[u8])> {
+    pub fn random_pairs(&self, rng: &mut Rng, count: usize) -> Vec<FieldValue<'_>> {
         let mut out = Vec::with_capacity(count.min(1 << 16));
         if self.is_empty() {
             return out;
@@ -234,7 +237,7 @@ impl Hash {
     /// strategies: the whole hash when `count` covers it; when `count` is more than a third of
     /// the hash, all pairs minus random ones; otherwise ordered selection sampling for a
     /// `listpack` (lpRandomPairsUnique) or repeated fair picks for a `hashtable`.
-    pub fn random_unique_pairs(&self, rng: &mut Rng, count: usize) -> Vec<(&[u8], &[u8])> {
+    pub fn random_unique_pairs(&self, rng: &mut Rng, count: usize) -> Vec<FieldValue<'_>> {
         let size = self.len();
         if count >= size {
             return self.pairs();
@@ -280,7 +283,7 @@ impl Hash {
     /// One HSCAN call: the pairs visited and the next cursor. A `listpack` hash is returned
     /// whole with cursor 0; a `hashtable` one is walked like Redis's scanGenericCommand does
     /// (until `count` pairs or 20 × `count` buckets).
-    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], &[u8])>) {
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<FieldValue<'_>>) {
         match self.enc.get() {
             Ref::Small(p) => (0, p.iter().collect()),
             Ref::Big(t) => {

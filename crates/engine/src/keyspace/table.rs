@@ -217,7 +217,20 @@ impl<E: ThinEntry> Table<E> {
         &*(slot as *const E)
     }
 
-    fn locate(&self, key: &[u8], hash: u64) -> Option<Location> {
+    /// Bucket array bases for a lookup whose result is only read.
+    fn read_bases(&self) -> [*mut Bucket; 2] {
+        [self.arrays[0].buckets.as_ptr() as *mut Bucket, self.arrays[1].buckets.as_ptr() as *mut Bucket]
+    }
+
+    /// Bucket array bases for a lookup whose result is written through: derived from `&mut`
+    /// so the writes are allowed (a pointer made from `&self` may only read).
+    fn write_bases(&mut self) -> [*mut Bucket; 2] {
+        [self.arrays[0].buckets.as_mut_ptr(), self.arrays[1].buckets.as_mut_ptr()]
+    }
+
+    /// Finds `key`, walking chains from `bases` (from [`Self::read_bases`] or
+    /// [`Self::write_bases`], which decides what the location may be used for).
+    fn locate(&self, bases: [*mut Bucket; 2], key: &[u8], hash: u64) -> Option<Location> {
         let tag = tag_of(hash);
         for (t, array) in self.arrays.iter().enumerate() {
             if array.buckets.is_empty() {
@@ -227,7 +240,8 @@ impl<E: ThinEntry> Table<E> {
             if t == 0 && self.rehash_idx.is_some_and(|r| idx < r) {
                 continue;
             }
-            let mut bucket = NonNull::from(&array.buckets[idx]);
+            // SAFETY: idx is within the array, so the pointer is in bounds and non-null.
+            let mut bucket = unsafe { NonNull::new_unchecked(bases[t].add(idx)) };
             loop {
                 // SAFETY: buckets in a chain are owned by the table and alive.
                 let b = unsafe { bucket.as_ref() };
@@ -253,14 +267,14 @@ impl<E: ThinEntry> Table<E> {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&E> {
-        let loc = self.locate(key, self.hash(key))?;
+        let loc = self.locate(self.read_bases(), key, self.hash(key))?;
         // SAFETY: the location was just found in use; the borrow of self keeps it alive.
         Some(unsafe { Self::entry_at(&loc.bucket.as_ref().slots[loc.slot]) })
     }
 
     /// The entry's flag bit (see the module docs), if the key is present.
     pub fn get_with_flag(&self, key: &[u8]) -> Option<(&E, bool)> {
-        let loc = self.locate(key, self.hash(key))?;
+        let loc = self.locate(self.read_bases(), key, self.hash(key))?;
         // SAFETY: as in `get`.
         unsafe {
             let b = loc.bucket.as_ref();
@@ -270,7 +284,8 @@ impl<E: ThinEntry> Table<E> {
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<SlotMut<'_, E>> {
         self.rehash_step();
-        let loc = self.locate(key, self.hash(key))?;
+        let bases = self.write_bases();
+        let loc = self.locate(bases, key, self.hash(key))?;
         Some(self.slot_mut(loc))
     }
 
@@ -332,7 +347,8 @@ impl<E: ThinEntry> Table<E> {
     pub fn remove(&mut self, key: &[u8]) -> Option<E> {
         self.rehash_step();
         let hash = self.hash(key);
-        let loc = self.locate(key, hash)?;
+        let bases = self.write_bases();
+        let loc = self.locate(bases, key, hash)?;
         // SAFETY: the location is in use; ownership moves out of the slot.
         let raw = unsafe {
             let b = &mut *loc.bucket.as_ptr();

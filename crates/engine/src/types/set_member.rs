@@ -42,8 +42,9 @@ impl Member {
             word[TAG_AT] = ((bytes.len() as u8) << 1) | 1;
             word[DATA_AT..DATA_AT + bytes.len()].copy_from_slice(bytes);
             let v = usize::from_ne_bytes(word);
-            // The tag bit makes the word non-zero. It is never dereferenced.
-            return Member(NonNull::new(v as *mut u8).expect("tagged word is non-zero"));
+            // The tag bit makes the word non-zero. It is never dereferenced, so it carries no
+            // provenance.
+            return Member(NonNull::new(std::ptr::without_provenance_mut(v)).expect("tagged word is non-zero"));
         }
         let mut head = Vec::with_capacity(10);
         push_varint(&mut head, bytes.len());
@@ -59,7 +60,7 @@ impl Member {
     }
 
     fn word(&self) -> usize {
-        self.0.as_ptr() as usize
+        self.0.as_ptr().addr()
     }
 
     fn is_inline(&self) -> bool {

@@ -50,7 +50,7 @@ impl<A: ThinBlock, B> Tagged<A, B> {
 
     pub fn small(a: A) -> Self {
         let word = a.into_raw();
-        debug_assert!(word.as_ptr() as usize & 1 == 0, "thin blocks are 2-aligned");
+        debug_assert!(word.as_ptr().addr() & 1 == 0, "thin blocks are 2-aligned");
         Tagged { word, _owns: PhantomData }
     }
 
@@ -64,7 +64,7 @@ impl<A: ThinBlock, B> Tagged<A, B> {
     }
 
     fn is_big(&self) -> bool {
-        self.word.as_ptr() as usize & 1 == 1
+        self.word.as_ptr().addr() & 1 == 1
     }
 
     fn big_ptr(&self) -> *mut B {

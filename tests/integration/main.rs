@@ -6,6 +6,7 @@ mod harness;
 mod http;
 
 mod connection;
+mod hash;
 mod introspection;
 mod keyspace;
 mod list;
@@ -13,5 +14,6 @@ mod protocol;
 mod pubsub;
 mod rest;
 mod rest_proxy;
+mod set;
 mod strings;
 mod zset;

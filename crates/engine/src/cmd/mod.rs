@@ -10,6 +10,7 @@ pub mod debug_extra;
 pub mod debug_list;
 pub mod docs;
 pub mod function;
+pub mod hash;
 pub mod introspection;
 pub mod keys;
 pub mod list;
@@ -18,6 +19,7 @@ pub mod persist_cmd;
 pub mod pubsub;
 pub mod replication;
 pub mod server_cmd;
+pub mod set;
 pub mod spec;
 pub mod string;
 pub mod table;
@@ -50,4 +52,6 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset_range::COMMANDS,
     zset_pop::COMMANDS,
     zset_setops::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
 ];

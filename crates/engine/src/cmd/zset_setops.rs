@@ -159,16 +159,19 @@ impl Aggregate {
     }
 }
 
-// Set inputs: the set type is being written beside this family. These three accessors are
-// the only place that reads a set; until the set type lands a set value holds no members.
-fn set_len(_set: &Set) -> usize {
-    0
+// Set inputs (members with score 1), read through the set type's accessors.
+fn set_len(set: &Set) -> usize {
+    set.len()
 }
 
-fn set_for_each(_set: &Set, _f: impl FnMut(&[u8])) {}
+fn set_for_each(set: &Set, mut f: impl FnMut(&[u8])) {
+    for member in set.members() {
+        member.with_bytes(&mut f);
+    }
+}
 
-fn set_contains(_set: &Set, _member: &[u8]) -> bool {
-    false
+fn set_contains(set: &Set, member: &[u8]) -> bool {
+    set.contains(member)
 }
 
 /// One input of the operation.

@@ -17,6 +17,10 @@ pub mod persist_cmd;
 pub mod replication;
 pub mod server_cmd;
 pub mod spec;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_info;
+pub mod stream_read;
 pub mod string;
 pub mod table;
 pub mod txn;
@@ -38,4 +42,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     list::COMMANDS,
     list_blocking::COMMANDS,
+    stream::COMMANDS,
+    stream_read::COMMANDS,
+    stream_group::COMMANDS,
+    stream_info::COMMANDS,
 ];

@@ -141,6 +141,9 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
         crate::cmd::table::Found::Command(cmd) => rerun(srv, slot, cmd, &args),
         _ => return,
     };
+    // What serving propagated (XREADGROUP's XCLAIMs) goes out now, as Redis's afterCommand
+    // does for each served client.
+    crate::replication::flush_pending(srv, true);
     let client = &mut srv.clients[slot];
     client.db = saved_db;
     client.blocked_extra.clear();

@@ -398,7 +398,10 @@ mod tests {
         assert_eq!(args[3].name, "auto-id");
         assert_eq!(args[3].token.as_deref(), Some("*"));
         let one = parse("key:key [FULL full=([COUNT count:integer])]").unwrap();
-        assert_eq!((one[1].kind, one[1].name.as_str(), one[1].token.as_deref()), (ArgType::Block, "full", Some("FULL")));
+        assert_eq!(
+            (one[1].kind, one[1].name.as_str(), one[1].token.as_deref()),
+            (ArgType::Block, "full", Some("FULL"))
+        );
         assert!(one[1].optional && one[1].args[0].optional);
         let args = parse("key:key [count:integer]{6.2.0}").unwrap();
         assert_eq!(args[1].since.as_deref(), Some("6.2.0"));

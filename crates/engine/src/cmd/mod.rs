@@ -21,6 +21,8 @@ pub mod stream;
 pub mod stream_group;
 pub mod stream_info;
 pub mod stream_read;
+#[cfg(test)]
+mod stream_tests;
 pub mod string;
 pub mod table;
 pub mod txn;

@@ -35,7 +35,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Appends a new entry to a stream",
         complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
-        args: "key:key [NOMKSTREAM]{6.2.0} trim=[strategy=(MAXLEN|MINID{6.2.0}) operator=[equal=\"=\"|approximately=\"~\"] threshold [LIMIT count:integer]{6.2.0}] id_or_auto=(auto_id=\"*\"|ID:string) field_value=(field value)...",
+        args: "key:key [NOMKSTREAM]{6.2.0} trim=[strategy=(MAXLEN|MINID{6.2.0}) operator=[equal=\"=\"|approximately=\"~\"] threshold [LIMIT count:integer]{6.2.0}] id_or_auto=(auto_id=\"*\"|id:string) field_value=(field value)...",
         tips: &["nondeterministic_output"],
         history: &[
             ("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."),
@@ -98,7 +98,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
         complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
-        args: "key:key ID:string...",
+        args: "key:key id:string...",
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -492,9 +492,7 @@ fn xsetid(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         } else if args::is(args[i], "maxdeletedid") && more > 0 {
             max_deleted = strict_id(args[i + 1])?;
             if id < max_deleted {
-                return Err(err(
-                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
-                ));
+                return Err(err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"));
             }
         } else {
             return Err(Error::Syntax);

@@ -57,7 +57,7 @@ static XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
             "5.0.0",
             "Create a consumer group.",
             "O(1)",
-            "key:key groupname id=(ID:string|new_id=\"$\") [MKSTREAM] [ENTRIESREAD entries_read:integer]",
+            "key:key groupname id=(id:string|new_id=\"$\") [MKSTREAM] [ENTRIESREAD entries_read:integer]",
         )
     },
     CommandSpec {
@@ -120,7 +120,7 @@ static XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
             "5.0.0",
             "Set a consumer group to an arbitrary last delivered ID value.",
             "O(1)",
-            "key:key groupname id=(ID:string|new_id=\"$\") [ENTRIESREAD entries_read:integer]",
+            "key:key groupname id=(id:string|new_id=\"$\") [ENTRIESREAD entries_read:integer]",
         )
     },
 ];
@@ -147,7 +147,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
         complexity: "O(1) for each message ID processed.",
-        args: "key:key group ID:string...",
+        args: "key:key group id:string...",
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -177,7 +177,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
         complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
-        args: "key:key group consumer min-idle-time ID:string... [IDLE ms:integer] [TIME unix-time-milliseconds:unix-time] [RETRYCOUNT count:integer] [FORCE] [JUSTID] [LASTID id]",
+        args: "key:key group consumer min-idle-time id:string... [IDLE ms:integer] [TIME unix-time-milliseconds:unix-time] [RETRYCOUNT count:integer] [FORCE] [JUSTID] [LASTID id]",
         tips: &["nondeterministic_output"],
         ..CommandSpec::DEFAULT
     },
@@ -473,11 +473,10 @@ fn xclaim(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let mut j = 5;
     let mut ids = Vec::new();
     while j < args.len() {
-        match crate::types::stream::id::parse(args[j], crate::types::stream::ParseOpts {
-            missing_seq: 0,
-            strict: true,
-            seq_auto: false,
-        }) {
+        match crate::types::stream::id::parse(
+            args[j],
+            crate::types::stream::ParseOpts { missing_seq: 0, strict: true, seq_auto: false },
+        ) {
             Some(p) => ids.push((p.id, args[j])),
             None => break,
         }
@@ -538,7 +537,13 @@ fn xclaim(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         if !exists {
             if let Some(nack) = g.remove_pending(id) {
                 if propagating {
-                    claims.push((arg.to_vec(), owner_name(g, nack.consumer), nack.delivery_time, nack.delivery_count, g.last_id));
+                    claims.push((
+                        arg.to_vec(),
+                        owner_name(g, nack.consumer),
+                        nack.delivery_time,
+                        nack.delivery_count,
+                        g.last_id,
+                    ));
                 }
                 propagate_last = false;
                 dirty += 1;

@@ -222,7 +222,9 @@ fn full_group(s: &Stream, name: &[u8], g: &ConsumerGroup, limit: usize) -> Reply
                 .iter()
                 .take(limit)
                 .filter_map(|id| g.pel.get(id).map(|n| (id, n)))
-                .map(|(id, n)| Reply::Array(vec![id_reply(*id), Reply::Int(n.delivery_time), Reply::Int(n.delivery_count as i64)]))
+                .map(|(id, n)| {
+                    Reply::Array(vec![id_reply(*id), Reply::Int(n.delivery_time), Reply::Int(n.delivery_count as i64)])
+                })
                 .collect();
             Reply::Map(vec![
                 field("name", Reply::bulk(&c.name)),

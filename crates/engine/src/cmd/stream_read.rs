@@ -15,9 +15,7 @@
 
 use crate::client::{BlockKind, BlockState};
 use crate::cmd::args;
-use crate::cmd::spec::{
-    acl, key, BeginSearch, CommandSpec, FindKeys, Group, KeySpec, BLOCKING, READONLY, WRITE,
-};
+use crate::cmd::spec::{acl, key, BeginSearch, CommandSpec, FindKeys, Group, KeySpec, BLOCKING, READONLY, WRITE};
 use crate::cmd::stream::{entry_reply, id_reply, strict_id};
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
@@ -46,7 +44,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
-        args: "[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS streams=(key:key... ID:string...)",
+        args: "[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS streams=(key:key... id:string...)",
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -60,7 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "5.0.0",
         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
-        args: "GROUP group_consumer=(group consumer) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] STREAMS streams=(key:key... ID:string...)",
+        args: "GROUP group_consumer=(group consumer) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] STREAMS streams=(key:key... id:string...)",
         ..CommandSpec::DEFAULT
     },
 ];
@@ -84,8 +82,7 @@ struct ReadArgs<'a> {
 /// Parses the options in Redis's order (so the same bad request gets the same error).
 fn parse_read<'a>(args: &'a [&'a [u8]], now_ms: i64) -> CmdResult<ReadArgs<'a>> {
     let is_group_cmd = args[0].len() == 10;
-    let mut out =
-        ReadArgs { group: None, is_group_cmd, block: None, count: 0, noack: false, keys: &[], ids: &[] };
+    let mut out = ReadArgs { group: None, is_group_cmd, block: None, count: 0, noack: false, keys: &[], ids: &[] };
     let mut streams_at = 0;
     let mut i = 1;
     while i < args.len() {
@@ -388,10 +385,7 @@ fn saved_id(extra: &[Vec<u8>], keys: &[&[u8]], key: &[u8]) -> Option<StreamId> {
 /// serveClientsBlockedOnStreamKey for one client).
 fn serve_blocked(ctx: &mut Ctx, args: &[&[u8]], a: &ReadArgs, key: &[u8]) -> CmdResult {
     let extra = ctx.client_ref().blocked_extra.clone();
-    let deadline = extra
-        .last()
-        .and_then(|d| <[u8; 8]>::try_from(d.as_slice()).ok())
-        .map_or(0, i64::from_le_bytes);
+    let deadline = extra.last().and_then(|d| <[u8; 8]>::try_from(d.as_slice()).ok()).map_or(0, i64::from_le_bytes);
     let Some(mut gt) = saved_id(&extra, a.keys, key) else { return Ok(Reply::NoReply) };
     let stream = match ctx.lookup(key, Lookup::WRITE) {
         Some(e) => match e.as_object() {
@@ -422,7 +416,9 @@ fn serve_blocked(ctx: &mut Ctx, args: &[&[u8]], a: &ReadArgs, key: &[u8]) -> Cmd
     let entries = match a.group {
         Some((group, consumer)) => deliver(ctx, key, group, consumer, start, count, a.noack, false)?,
         None => match stream_at(ctx, key, Lookup::QUIET)? {
-            Some(s) => Reply::Array(s.range(start, StreamId::MAX, false).take(count).map(|e| entry_reply(&e)).collect()),
+            Some(s) => {
+                Reply::Array(s.range(start, StreamId::MAX, false).take(count).map(|e| entry_reply(&e)).collect())
+            }
             None => Reply::Array(Vec::new()),
         },
     };
@@ -435,12 +431,13 @@ pub fn should_serve(srv: &Server, db: usize, key: &[u8], slot: usize) -> bool {
     let Some(state) = srv.clients.get(slot).and_then(|c| c.blocked.as_ref()) else { return false };
     let argv: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
     let Ok(a) = parse_read(&argv, srv.fx.now_ms) else { return false };
-    let stream = srv.dbs[db].peek(key).filter(|e| !e.expire().is_some_and(|w| w <= srv.fx.now_ms)).and_then(|e| {
-        match e.value() {
-            ValueRef::Object(Object::Stream(s)) => Some(s),
-            _ => None,
-        }
-    });
+    let stream =
+        srv.dbs[db].peek(key).filter(|e| !e.expire().is_some_and(|w| w <= srv.fx.now_ms)).and_then(|e| {
+            match e.value() {
+                ValueRef::Object(Object::Stream(s)) => Some(s),
+                _ => None,
+            }
+        });
     let Some(s) = stream else { return a.group.is_some() };
     match a.group {
         Some((group, _)) => s.group(group).map_or(true, |g| s.last_id > g.last_id),

@@ -445,7 +445,8 @@ impl Db {
     /// Before the database is emptied (FLUSHDB/FLUSHALL): signals the blocked-on keys that
     /// hold streams, so their XREADGROUP readers learn the key is gone.
     pub fn signal_blocked_streams(&mut self, fx: &mut Effects) {
-        let keys: Vec<Vec<u8>> = self.blocking.keys().filter(|k| self.table.get(k).is_some_and(is_stream)).cloned().collect();
+        let keys: Vec<Vec<u8>> =
+            self.blocking.keys().filter(|k| self.table.get(k).is_some_and(is_stream)).cloned().collect();
         for key in keys {
             fx.ready_keys.push((self.id, key));
         }

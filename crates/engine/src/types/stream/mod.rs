@@ -12,13 +12,14 @@
 //! does. Besides the entries a stream keeps its length, the last generated ID, the first
 //! live ID, the largest deleted ID and the count of entries ever added, from which consumer
 //! group lag is computed as Redis 7.0 does ([`Stream::group_lag`]). Consumer groups are in
-//! [`cgroup`]; RDB encoding in [`rdb`].
+//! [`cgroup`]; RDB encoding in [`rdb`]; the commands an AOF rewrite emits in [`rewrite`].
 
 pub mod cgroup;
 pub mod id;
 pub mod node;
 pub mod rax;
 pub mod rdb;
+pub mod rewrite;
 #[cfg(test)]
 mod tests;
 

@@ -121,8 +121,7 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8) -> Result<Stream, RdbError> {
     for _ in 0..groups {
         let name = r.string()?;
         let last_id = read_id(r)?;
-        let entries_read =
-            if kind == TYPE_STREAM_LISTPACKS { s.estimate_distance(last_id) } else { r.len()? as i64 };
+        let entries_read = if kind == TYPE_STREAM_LISTPACKS { s.estimate_distance(last_id) } else { r.len()? as i64 };
         if !s.create_group(&name, last_id, entries_read) {
             return corrupt(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name)));
         }

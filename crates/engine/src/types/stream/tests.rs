@@ -102,7 +102,8 @@ fn ranges_both_ways_with_mixed_fields() {
     let lim = Limits { max_bytes: 4096, max_entries: 4 };
     for i in 1..=20u64 {
         let v = i.to_string();
-        let pairs: Vec<&[u8]> = if i % 3 == 0 { vec![b"x", v.as_bytes(), b"y", b"z"] } else { vec![b"item", v.as_bytes()] };
+        let pairs: Vec<&[u8]> =
+            if i % 3 == 0 { vec![b"x", v.as_bytes(), b"y", b"z"] } else { vec![b"item", v.as_bytes()] };
         s.append(&pairs, at(i, i), 0, lim).unwrap();
     }
     let fwd = ids(s.range(StreamId::new(5, 0), StreamId::new(9, 9), false).map(|e| e.id));
@@ -221,7 +222,10 @@ fn rdb_round_trip_keeps_everything() {
     let back = rdb::read(&mut RdbReader::new(&bytes), rdb::TYPE).unwrap();
     assert_eq!(back.len(), s.len());
     assert_eq!(back.node_count(), s.node_count());
-    assert_eq!((back.last_id, back.first_id, back.max_deleted_entry_id), (s.last_id, s.first_id, s.max_deleted_entry_id));
+    assert_eq!(
+        (back.last_id, back.first_id, back.max_deleted_entry_id),
+        (s.last_id, s.first_id, s.max_deleted_entry_id)
+    );
     assert_eq!(back.entries_added, 250);
     let g = back.group(b"g1").unwrap();
     assert_eq!(g.pel.len(), 3);
@@ -240,4 +244,29 @@ fn radix_node_counts() {
     assert_eq!(s.radix_tree_nodes(), 1);
     add(&mut s, 1, 0, &[b"f", b"v"]);
     assert_eq!(s.radix_tree_nodes(), 2);
+}
+
+#[test]
+fn loads_pre_7_streams_like_redis() {
+    // The payload of the Tcl suite's "Loading from legacy (Redis <= v6.2.x, rdb_ver < 10)
+    // persistence" test: a v5 DUMP (type 15) of x after XADD 1-0..6-0, XDEL 3-0, groups g1
+    // and g2 at 0, XREADGROUP GROUP g1 c11 COUNT 4, XTRIM MAXLEN = 2.
+    let dump = unhex(concat!(
+        "0f011000000000000000010000000000000000c3404a4057165700000023000201040101018464617461050001030100",
+        "20010381610204200a0001400a0062600a0002400a0063600a4022018164200a4039200a0065600a0005400a0066200a",
+        "00ff02060002026731050004000000000000000100000000000000003ef783437a010000010000000000000002000000",
+        "00000000003ef783437a01000001000000000000000400000000000000003ef783437a01000001000000000000000500",
+        "000000000000003ef783437a0100000101036331313ef783437a01000004000000000000000100000000000000000000",
+        "000000000002000000000000000000000000000000040000000000000000000000000000000500000000000000000267",
+        "320000000009003d52ef6867521dfa",
+    ));
+    let s = rdb::read(&mut crate::persist::rdb::read::RdbReader::new(&dump[1..]), dump[0]).unwrap();
+    assert_eq!((s.len(), s.entries_added, s.max_deleted_entry_id), (2, 2, StreamId::MIN));
+    assert_eq!(s.first_id, StreamId::new(5, 0));
+    let g1 = s.group(b"g1").unwrap();
+    assert_eq!((g1.entries_read, s.group_lag(g1)), (1, Some(1)));
+    let g2 = s.group(b"g2").unwrap();
+    assert_eq!((g2.entries_read, s.group_lag(g2)), (0, Some(2)));
+    assert_eq!(g1.pel.len(), 4);
+    assert_eq!(g1.consumer(g1.find(b"c11").unwrap()).pel.len(), 4);
 }

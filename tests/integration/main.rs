@@ -8,4 +8,5 @@ mod connection;
 mod keyspace;
 mod list;
 mod protocol;
+mod stream;
 mod strings;

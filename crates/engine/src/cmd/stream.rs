@@ -178,8 +178,21 @@ pub(super) fn range_end(arg: &[u8]) -> CmdResult<StreamId> {
     }
 }
 
+/// An ID as a bulk string, formatted on the stack (it fits the reply's inline buffer).
 pub(super) fn id_reply(id: StreamId) -> Reply {
-    Reply::bulk_vec(id.to_bytes())
+    let mut buf = [0u8; 41];
+    let mut n = 0;
+    for (i, part) in [id.ms, id.seq].into_iter().enumerate() {
+        if i == 1 {
+            buf[n] = b'-';
+            n += 1;
+        }
+        let mut f = itoa::Buffer::new();
+        let s = f.format(part).as_bytes();
+        buf[n..n + s.len()].copy_from_slice(s);
+        n += s.len();
+    }
+    Reply::bulk(&buf[..n])
 }
 
 /// `[id, [field, value, …]]`.

@@ -441,7 +441,7 @@ fn xpending(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         left -= 1;
         out.push(Reply::Array(vec![
             id_reply(id),
-            Reply::bulk(&g.consumer(nack.consumer).name),
+            Reply::bulk(g.consumer_name(nack.consumer).unwrap_or_default()),
             Reply::Int((now - nack.delivery_time).max(0)),
             Reply::Int(nack.delivery_count as i64),
         ]));

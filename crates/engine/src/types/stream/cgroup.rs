@@ -159,7 +159,7 @@ impl ConsumerGroup {
         let nack = Nack { delivery_time: now, delivery_count: 1, consumer: slot };
         if let Some(old) = self.pel.insert(id, nack) {
             if old.consumer != slot {
-                self.consumer_mut(old.consumer).pel.remove(&id);
+                self.disown(old.consumer, id);
             }
         }
         self.consumer_mut(slot).pel.insert(id);
@@ -168,10 +168,15 @@ impl ConsumerGroup {
     /// Removes `id` from the PELs (XACK, or a claim of a deleted entry). Returns its NACK.
     pub fn remove_pending(&mut self, id: StreamId) -> Option<Nack> {
         let nack = self.pel.remove(&id)?;
-        if let Some(Some(c)) = self.slots.get_mut(nack.consumer as usize) {
+        self.disown(nack.consumer, id);
+        Some(nack)
+    }
+
+    /// Drops `id` from the PEL of the consumer in `slot`, if there is one there.
+    fn disown(&mut self, slot: u32, id: StreamId) {
+        if let Some(Some(c)) = self.slots.get_mut(slot as usize) {
             c.pel.remove(&id);
         }
-        Some(nack)
     }
 
     /// Redis's FORCE: a NACK without an owner yet (delivered now, once), claimed next.
@@ -184,9 +189,7 @@ impl ConsumerGroup {
     pub fn claim(&mut self, id: StreamId, slot: u32) -> Option<&mut Nack> {
         let old = self.pel.get(&id)?.consumer;
         if old != slot {
-            if old != NO_OWNER {
-                self.consumer_mut(old).pel.remove(&id);
-            }
+            self.disown(old, id);
             self.consumer_mut(slot).pel.insert(id);
         }
         let nack = self.pel.get_mut(&id)?;

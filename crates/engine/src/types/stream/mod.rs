@@ -94,6 +94,8 @@ pub struct Stream {
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
     pub id: StreamId,
+    /// The key of the node holding the entry.
+    master_id: StreamId,
     node: &'a [u8],
     master: Master,
     pos: EntryPos,
@@ -176,7 +178,7 @@ impl<'a> Iterator for Iter<'a> {
                     return None;
                 }
             }
-            return Some(Entry { id, node: data, master, pos });
+            return Some(Entry { id, master_id, node: data, master, pos });
         }
     }
 }
@@ -309,27 +311,17 @@ impl Stream {
         self.range(StreamId::MIN, StreamId::MAX, true).next().map(|e| e.id)
     }
 
-    /// Redis's streamDeleteItem: tombstones the live entry `id`; false if absent.
+    /// Redis's streamDeleteItem: tombstones the live entry `id`; false if absent. Found the
+    /// way Redis's iterator finds it (the first live entry at or after `id` in node order),
+    /// which matters only after XSETID moved the last ID below a tombstone.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&key, data)) = self.nodes.range(..=id).next_back() else { return false };
+        let Some((key, pos)) = self.get(id).map(|e| (e.master_id, e.pos)) else { return false };
+        let Some(data) = self.nodes.get_mut(&key) else { return false };
         let m = node::master(data);
-        let mut at = node::first_entry(data, &m);
-        let mut found = None;
-        while let Some(p) = at {
-            let e = node::entry_at(data, &m, key, p);
-            if e.id >= id {
-                if e.id == id && !e.deleted() {
-                    found = Some(e);
-                }
-                break;
-            }
-            at = node::next_entry(data, &e);
-        }
-        let Some(e) = found else { return false };
         if m.count <= 1 {
             self.nodes.remove(&key);
-        } else if let Some(data) = self.nodes.get_mut(&key) {
-            node::mark_deleted(data, &e);
+        } else {
+            node::mark_deleted(data, &pos);
             node::set_counts(data, m.count - 1, m.deleted + 1);
         }
         self.length -= 1;

@@ -15,5 +15,6 @@ mod pubsub;
 mod rest;
 mod rest_proxy;
 mod set;
+mod stream;
 mod strings;
 mod zset;

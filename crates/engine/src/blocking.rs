@@ -97,13 +97,21 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     for id in waiting {
         let Some(slot) = srv.clients.slot_of(id) else { continue };
         let Some(kind) = srv.clients[slot].blocked.as_ref().map(|b| b.kind) else { continue };
-        match can_serve(srv, db, key, kind) {
-            Some(true) => {}
-            // A client waiting for another type is skipped, as Redis does.
-            Some(false) => continue,
-            // Streams serve every reader of a new entry; lists and zsets stop when empty.
-            None if kind == BlockKind::Stream => continue,
-            None => break,
+        if kind == BlockKind::Stream {
+            // Stream readers are each served when the stream passed their ID, and
+            // XREADGROUP readers also when their key or group went away.
+            if !crate::cmd::stream_read::should_serve(srv, db, key, slot) {
+                continue;
+            }
+        } else {
+            match can_serve(srv, db, key, kind) {
+                Some(true) => {}
+                // A client waiting for another type is skipped, as Redis does.
+                Some(false) => continue,
+                // The key is gone: no list or zset reader can be served (a stream reader
+                // further in the queue still may be told so).
+                None => continue,
+            }
         }
         srv.clients[slot].served_key = Some(key.to_vec());
         serve_client(srv, slot);
@@ -133,6 +141,9 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
         crate::cmd::table::Found::Command(cmd) => rerun(srv, slot, cmd, &args),
         _ => return,
     };
+    // What serving propagated (XREADGROUP's XCLAIMs) goes out now, as Redis's afterCommand
+    // does for each served client.
+    crate::replication::flush_pending(srv, true);
     let client = &mut srv.clients[slot];
     client.db = saved_db;
     client.blocked_extra.clear();

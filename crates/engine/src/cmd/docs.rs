@@ -292,12 +292,12 @@ fn parse_type(t: &str) -> Result<ArgType, String> {
     })
 }
 
-/// A group's single alternative: one item is itself (unless the group is named and the item
-/// a plain argument: `pattern=(pattern:pattern)` is a block of one, as PSUBSCRIBE declares);
-/// several make a block.
+/// A group's single alternative: one item is itself, unless the group is named and the item
+/// is not itself a group (`full=([COUNT count:integer])` is a block of one, as XINFO STREAM
+/// declares); several make a block.
 fn collapse(mut seq: Vec<DocArg>, name: Option<String>) -> DocArg {
-    let plain = |a: &DocArg| a.token.is_none() && !matches!(a.kind, ArgType::OneOf | ArgType::Block);
-    if seq.len() == 1 && !(name.is_some() && plain(&seq[0])) {
+    let grouped = |a: &DocArg| matches!(a.kind, ArgType::OneOf | ArgType::Block);
+    if seq.len() == 1 && !(name.is_some() && !grouped(&seq[0])) {
         return seq.remove(0);
     }
     let derived = seq.first().map(|a| a.name.clone()).unwrap_or_default();
@@ -397,6 +397,12 @@ mod tests {
         assert!(args[2].multiple && args[2].multiple_token && args[2].optional);
         assert_eq!(args[3].name, "auto-id");
         assert_eq!(args[3].token.as_deref(), Some("*"));
+        let one = parse("key:key [FULL full=([COUNT count:integer])]").unwrap();
+        assert_eq!(
+            (one[1].kind, one[1].name.as_str(), one[1].token.as_deref()),
+            (ArgType::Block, "full", Some("FULL"))
+        );
+        assert!(one[1].optional && one[1].args[0].optional);
         let args = parse("key:key [count:integer]{6.2.0}").unwrap();
         assert_eq!(args[1].since.as_deref(), Some("6.2.0"));
         assert!(args[1].optional);

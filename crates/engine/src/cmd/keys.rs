@@ -377,7 +377,8 @@ fn delete_keys(ctx: &mut Ctx, keys: &[&[u8]], lazy: bool) -> CmdResult {
         if ctx.lookup(key, Lookup::QUIET).is_none() {
             continue;
         }
-        if let Some(entry) = ctx.db().remove_entry(key) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(entry) = db.take(fx, key) {
             crate::lazyfree::free_entry(ctx.srv, entry, lazy);
             ctx.signal_modified(key);
             ctx.notify(notify::GENERIC, "del", key);
@@ -546,11 +547,13 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
         if nx {
             return Ok(Reply::Int(0));
         }
-        if let Some(old) = ctx.db().remove_entry(to) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(old) = db.take(fx, to) {
             free_server_del(ctx.srv, old);
         }
     }
-    let Some(entry) = ctx.db().remove_entry(from) else { return Err(Error::NoSuchKey) };
+    let (db, fx) = ctx.db_fx();
+    let Some(entry) = db.take(fx, from) else { return Err(Error::NoSuchKey) };
     let moved = entry.rekey(to);
     let (db, fx) = ctx.db_fx();
     db.add_entry(fx, moved);
@@ -594,7 +597,8 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             return Ok(Reply::Int(0));
         }
     }
-    let Some(entry) = ctx.db().remove_entry(key) else { return Ok(Reply::Int(0)) };
+    let (db, fx) = ctx.db_fx();
+    let Some(entry) = db.take(fx, key) else { return Ok(Reply::Int(0)) };
     let src = ctx.db;
     let srv = &mut *ctx.srv;
     srv.dbs[dst].add_entry(&mut srv.fx, entry);
@@ -635,7 +639,7 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         if !replace {
             return Ok(Reply::Int(0));
         }
-        if let Some(old) = srv.dbs[dst].remove_entry(to) {
+        if let Some(old) = srv.dbs[dst].take(&mut srv.fx, to) {
             free_server_del(srv, old);
         }
     }
@@ -663,10 +667,10 @@ fn swapdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         for id in [a, b] {
             srv.dbs[id].touch_all_watched(&mut srv.fx, false);
             let blocked: Vec<Vec<u8>> = srv.dbs[id].blocking.keys().cloned().collect();
+            // Every waited-on key: present ones may serve their readers, and XREADGROUP
+            // readers of a stream swapped away learn it is gone.
             for key in blocked {
-                if srv.dbs[id].peek(&key).is_some() {
-                    srv.fx.ready_keys.push((id, key));
-                }
+                srv.fx.ready_keys.push((id, key));
             }
         }
     }
@@ -691,6 +695,7 @@ fn flush_mode(ctx: &Ctx, args: &[&[u8]]) -> CmdResult<bool> {
 /// Empties one database (Redis's emptyData for one db): watchers are invalidated.
 pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize {
     srv.dbs[id].touch_all_watched(&mut srv.fx, true);
+    srv.dbs[id].signal_blocked_streams(&mut srv.fx);
     let entries = srv.dbs[id].clear();
     let n = entries.len();
     crate::lazyfree::free_entries(srv, entries, lazy);
@@ -847,7 +852,8 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], base: i64, seconds: bool) -> Cm
     }
     if when <= ctx.now_ms() && !ctx.srv.loading {
         let lazy = ctx.srv.fx.expire_unlink;
-        if let Some(old) = ctx.db().remove_entry(key) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(old) = db.take(fx, key) {
             crate::lazyfree::free_entry(ctx.srv, old, lazy);
         }
         ctx.propagate_as(&[if lazy { b"UNLINK" } else { b"DEL" }, key]);

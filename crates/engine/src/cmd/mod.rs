@@ -21,6 +21,12 @@ pub mod replication;
 pub mod server_cmd;
 pub mod set;
 pub mod spec;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_info;
+pub mod stream_read;
+#[cfg(test)]
+mod stream_tests;
 pub mod string;
 pub mod table;
 pub mod txn;
@@ -54,4 +60,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     zset_setops::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    stream::COMMANDS,
+    stream_read::COMMANDS,
+    stream_group::COMMANDS,
+    stream_info::COMMANDS,
 ];

@@ -226,7 +226,8 @@ impl Db {
     /// Deletes `key` because its TTL passed, with Redis's bookkeeping (stats, `expired`
     /// event, WATCH invalidation).
     fn expire_now(&mut self, fx: &mut Effects, key: &[u8]) {
-        if self.remove_entry(key).is_some() {
+        if let Some(old) = self.remove_entry(key) {
+            self.signal_deleted_stream(fx, key, &old);
             if fx.propagating {
                 let del: &[u8] = if fx.expire_unlink { b"UNLINK" } else { b"DEL" };
                 fx.propagate.push((self.id, vec![del.to_vec(), key.to_vec()]));
@@ -328,6 +329,10 @@ impl Db {
                     None
                 } else {
                     let entry = slot.entry();
+                    let was_stream = is_stream(entry);
+                    if was_stream && !self.blocking.is_empty() && self.blocking.contains_key(key) {
+                        fx.ready_keys.push((self.id, key.to_vec()));
+                    }
                     if keep_ttl || !had_ttl {
                         entry.set_value(value);
                         self.signal_modified(fx, key);
@@ -365,9 +370,18 @@ impl Db {
         Some(e)
     }
 
+    /// Removes a key as a command does (Redis's dbDelete without the WATCH signal): like
+    /// [`Db::remove_entry`], and a stream leaving tells its XREADGROUP readers.
+    pub fn take(&mut self, fx: &mut Effects, key: &[u8]) -> Option<Entry> {
+        let old = self.remove_entry(key)?;
+        self.signal_deleted_stream(fx, key, &old);
+        Some(old)
+    }
+
     /// Redis's dbDelete plus signalModifiedKey: true if the key existed.
     pub fn delete(&mut self, fx: &mut Effects, key: &[u8]) -> bool {
-        if self.remove_entry(key).is_some() {
+        if let Some(old) = self.remove_entry(key) {
+            self.signal_deleted_stream(fx, key, &old);
             self.signal_modified(fx, key);
             true
         } else {
@@ -433,6 +447,24 @@ impl Db {
                     fx.dirty_cas.extend(clients.iter().copied());
                 }
             }
+        }
+    }
+
+    /// A stream went away (deleted, expired, overwritten): clients blocked in XREADGROUP on
+    /// it are told (Redis signals the key ready whenever a stream leaves the keyspace).
+    fn signal_deleted_stream(&mut self, fx: &mut Effects, key: &[u8], old: &Entry) {
+        if is_stream(old) {
+            self.signal_ready(fx, key);
+        }
+    }
+
+    /// Before the database is emptied (FLUSHDB/FLUSHALL): signals the blocked-on keys that
+    /// hold streams, so their XREADGROUP readers learn the key is gone.
+    pub fn signal_blocked_streams(&mut self, fx: &mut Effects) {
+        let keys: Vec<Vec<u8>> =
+            self.blocking.keys().filter(|k| self.table.get(k).is_some_and(is_stream)).cloned().collect();
+        for key in keys {
+            fx.ready_keys.push((self.id, key));
         }
     }
 
@@ -548,6 +580,10 @@ impl Db {
         }
         (sampled, expired, chains)
     }
+}
+
+fn is_stream(entry: &Entry) -> bool {
+    matches!(entry.as_object(), Some(crate::types::Object::Stream(_)))
 }
 
 #[cfg(test)]

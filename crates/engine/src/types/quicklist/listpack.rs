@@ -301,6 +301,14 @@ impl<'a> Encoded<'a> {
         Encoded { head, head_len, data: value }
     }
 
+    /// An integer entry (Redis's lpAppendInteger/lpReplaceInteger), without going through
+    /// its decimal form.
+    pub fn int(v: i64) -> Encoded<'static> {
+        let mut head = [0u8; 9];
+        let head_len = encode_int(v, &mut head);
+        Encoded { head, head_len, data: &[] }
+    }
+
     /// Encoding header plus data.
     pub fn encoded_len(&self) -> usize {
         self.head_len + self.data.len()
@@ -312,7 +320,8 @@ impl<'a> Encoded<'a> {
         l + backlen_size(l)
     }
 
-    fn write_to(&self, out: &mut Vec<u8>) {
+    /// Appends the whole entry (encoding, data, back-length) to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.head[..self.head_len]);
         out.extend_from_slice(self.data);
         let mut back = [0u8; 5];
@@ -351,7 +360,25 @@ fn encode_int(v: i64, out: &mut [u8; 9]) -> usize {
 /// Inserts `value` at byte offset `p` (an entry's offset, or the EOF byte to append).
 /// `count` is the entry count after the insertion.
 pub fn insert(lp: &mut Vec<u8>, p: usize, value: &[u8], count: usize) {
-    let enc = Encoded::new(value);
+    insert_encoded(lp, p, &Encoded::new(value), count);
+}
+
+/// Replaces the entry at `p` with the integer `v`, in place when the encoded size does not
+/// change (Redis's lpReplaceInteger).
+pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64, count: usize) {
+    let enc = Encoded::int(v);
+    let old = entry_size(lp, p);
+    if old == enc.total() {
+        let h = enc.head_len;
+        lp[p..p + h].copy_from_slice(&enc.head[..h]);
+        return;
+    }
+    lp.drain(p..p + old);
+    insert_encoded(lp, p, &enc, count);
+}
+
+/// Inserts an encoded entry at byte offset `p`; `count` is the entry count after.
+pub fn insert_encoded(lp: &mut Vec<u8>, p: usize, enc: &Encoded<'_>, count: usize) {
     let size = enc.total();
     let old = lp.len();
     reserve(lp, size);

@@ -27,6 +27,8 @@ pub mod flags {
     pub const NO_TOUCH: u32 = 1 << 13;
     /// Receives the replication stream (SYNC/PSYNC).
     pub const REPLICA: u32 = 1 << 14;
+    /// The client a script runs its commands as (Redis's CLIENT_SCRIPT).
+    pub const SCRIPT: u32 = 1 << 15;
 }
 
 /// A command queued by MULTI.

@@ -12,6 +12,7 @@ pub mod function;
 pub mod keys;
 pub mod persist_cmd;
 pub mod replication;
+pub mod scripting;
 pub mod server_cmd;
 pub mod spec;
 pub mod string;
@@ -30,6 +31,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     command_cmd::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,
+    scripting::COMMANDS,
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,

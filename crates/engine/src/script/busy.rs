@@ -52,6 +52,9 @@ pub struct ScriptWatch {
     hops: AtomicUsize,
     info: Mutex<RunningInfo>,
     on_change: Mutex<Option<OnChange>>,
+    /// Whether a new connection must authenticate (requirepass), as of the script start:
+    /// connections accepted during a busy script are answered before they are registered.
+    requirepass: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ScriptWatch {
@@ -119,7 +122,16 @@ impl ScriptWatch {
     }
 
     /// A script starts running.
-    pub fn start(&self, eval: bool, name: &str, command: &[&[u8]], libraries: usize, functions: usize) {
+    pub fn start(
+        &self,
+        eval: bool,
+        name: &str,
+        command: &[&[u8]],
+        libraries: usize,
+        functions: usize,
+        requirepass: bool,
+    ) {
+        self.requirepass.store(requirepass, Ordering::SeqCst);
         *self.info() = RunningInfo {
             name: name.to_string(),
             command: command.iter().map(|a| a.to_vec()).collect(),
@@ -143,6 +155,11 @@ impl ScriptWatch {
     pub fn enter_timedout(&self) {
         self.state.fetch_or(TIMEDOUT, Ordering::SeqCst);
         self.notify();
+    }
+
+    /// Whether a client that has not authenticated yet must (requirepass is set).
+    pub fn requirepass(&self) -> bool {
+        self.requirepass.load(Ordering::SeqCst)
     }
 
     pub fn is_running(&self) -> bool {
@@ -343,12 +360,12 @@ mod tests {
     fn kill_and_write_exclude_each_other() {
         let w = ScriptWatch::default();
         assert!(w.kill(true).is_err());
-        w.start(true, "sha", &[b"eval"], 0, 0);
+        w.start(true, "sha", &[b"eval"], 0, 0, false);
         assert!(w.kill(false).is_err(), "FUNCTION KILL does not kill an eval");
         assert!(w.kill(true).is_ok());
         assert!(!w.mark_write(), "a killed script may not write");
         w.end();
-        w.start(true, "sha", &[b"eval"], 0, 0);
+        w.start(true, "sha", &[b"eval"], 0, 0, false);
         assert!(w.mark_write());
         let e = w.kill(true).unwrap_err();
         assert!(e.message().starts_with("UNKILLABLE"));

@@ -272,7 +272,7 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     }
     let (libraries, functions) = srv.scripts.library_counts();
     let watch = srv.scripts.watch.clone();
-    watch.start(inv.eval, inv.name, inv.command, libraries, functions);
+    watch.start(inv.eval, inv.name, inv.command, libraries, functions, srv.tunables.requirepass_set);
     let mut run = RunCtx {
         srv: std::ptr::null_mut(),
         client,

@@ -7,4 +7,5 @@ mod harness;
 mod connection;
 mod keyspace;
 mod protocol;
+mod scripting;
 mod strings;

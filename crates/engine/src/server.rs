@@ -240,6 +240,16 @@ impl Server {
         srv
     }
 
+    /// Replaces the scripting engine by one whose Lua VMs may hold at most `bytes` (tests of
+    /// the memory bound use a small one).
+    pub fn set_lua_memory_limit(&mut self, bytes: usize) {
+        let (eval_client, function_client) = (self.scripts.eval_client, self.scripts.function_client);
+        self.scripts = crate::script::ScriptEngine::new(bytes);
+        self.scripts.eval_client = eval_client;
+        self.scripts.function_client = function_client;
+        self.lua_memory = self.scripts.eval_vm_memory() as u64;
+    }
+
     /// The internal clients scripts run their commands as (one per Lua VM, as Redis creates
     /// them at start-up, so the first connection gets id 3 as in Redis).
     fn add_script_clients(&mut self) {

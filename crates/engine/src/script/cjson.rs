@@ -173,9 +173,20 @@ unsafe fn over_budget(l: State, out: &[u8], extra: usize) -> Result<(), ()> {
     Ok(())
 }
 
+/// Length of `s` once escaped (without the quotes).
+fn escaped_len(s: &[u8]) -> usize {
+    s.iter()
+        .map(|&c| match c {
+            b'"' | b'\\' | b'/' | 8 | b'\t' | b'\n' | 12 | b'\r' => 2,
+            0..=0x1f | 0x7f => 6,
+            _ => 1,
+        })
+        .sum()
+}
+
 unsafe fn append_string(l: State, out: &mut Vec<u8>, idx: c_int) -> Result<(), ()> {
     let s = lua::to_bytes(l, idx).unwrap_or_default();
-    over_budget(l, out, s.len() + 2)?;
+    over_budget(l, out, escaped_len(s) + 2)?;
     out.push(b'"');
     for &c in s {
         match c {

@@ -393,11 +393,12 @@ pub fn c_text(b: &[u8]) -> &[u8] {
     &b[..end]
 }
 
-/// An error reply from a script, as addReplyErrorFormat renders it: newlines become
-/// spaces; `counted` marks errors whose stats were already updated. A text that starts
+/// An error reply from a script, as addReplyErrorFormat renders it: newlines at the ends
+/// are trimmed, others become spaces; `counted` marks errors whose stats were already updated. A text that starts
 /// with `-` keeps it (the reply then starts with `--`, as Redis's `"-%s"` gives).
 pub fn script_error(text: String, counted: bool) -> Error {
-    let text: String = text.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+    let text: String =
+        text.trim_matches(['\r', '\n']).chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
     if counted {
         Error::Counted(text.into())
     } else {

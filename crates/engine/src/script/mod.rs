@@ -301,3 +301,6 @@ pub fn command_flags(srv: &crate::server::Server, cmd: &crate::cmd::table::Comma
     }
     run::flags_to_cmd_flags(cmd.flags, script_flags)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,10 @@
 mod harness;
 
 mod connection;
+mod introspection;
 mod keyspace;
+mod list;
 mod protocol;
+mod pubsub;
 mod scripting;
 mod strings;

@@ -81,6 +81,20 @@ fn has_flag(srv: &Server, slot: usize, cmd: &Command, cmd_flags: u64, flags: u64
     false
 }
 
+/// The command's flags, with those of the queued commands for EXEC.
+fn effective_flags(srv: &Server, slot: usize, cmd: &Command) -> u64 {
+    let mut all = cmd.flags;
+    if cmd.top_name() == "exec" {
+        for q in srv.clients[slot].multi.iter().flat_map(|m| m.queue.iter()) {
+            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+            if let Found::Command(c) = srv.commands.lookup(&args) {
+                all |= c.flags;
+            }
+        }
+    }
+    all
+}
+
 /// `enable-debug-command` (no / yes / local): whether this client may run DEBUG.
 fn protected_allowed(srv: &Server, slot: usize) -> bool {
     match srv.config.enum_name("enable-debug-command") {
@@ -103,8 +117,17 @@ pub fn auth_required(srv: &Server, slot: usize) -> bool {
 
 /// Runs one client request with every check of Redis's processCommand.
 pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
+    let outer = crate::introspection::enter_request(srv, slot);
+    let reply = process_request(srv, slot, args);
+    crate::introspection::leave_request(srv, outer);
+    reply
+}
+
+fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let Some(&name) = args.first() else { return Reply::NoReply };
-    srv.fx.now_ms = crate::util::time::now_ms();
+    let start = crate::util::time::mono_ns();
+    // Redis fixes the time for the duration of a command (and of commands it calls).
+    srv.fx.now_ms = srv.clock.ms_at(start);
     let cmd = match srv.commands.lookup(args) {
         Found::Command(cmd) => cmd,
         Found::UnknownSubcommand => {
@@ -136,6 +159,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
+    crate::tracking::before_command(srv);
     let flags = command_flags(srv, cmd, args);
     // Inside MULTI every queued command may grow memory without bound (Redis refuses them
     // all when out of memory, except the ones that end the transaction).
@@ -163,6 +187,12 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if srv.loading && cmd.flags & spec::LOADING == 0 {
         return reject(srv, slot, Some(cmd), err("LOADING Redis is loading the dataset in memory"));
     }
+    // Replicas and monitors (Redis flags both as replicas) may not touch the keyspace.
+    if srv.clients[slot].has(flags::MONITOR | flags::REPLICA)
+        && effective_flags(srv, slot, cmd) & (spec::READONLY | spec::WRITE | spec::MAY_REPLICATE) != 0
+    {
+        return reject(srv, slot, Some(cmd), err("ERR Replica can't interact with the keyspace"));
+    }
     if must_wait_for_pause(srv, slot, cmd, flags) {
         let now = srv.fx.now_ms;
         let state = crate::client::BlockState {
@@ -187,7 +217,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
-    let reply = call(srv, slot, cmd, args, false);
+    let reply = call_timed(srv, slot, cmd, args, false, start);
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
@@ -212,10 +242,15 @@ fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command, cmd_flags: 
 /// Redis's call(): runs a validated command, timing it and updating command and error stats.
 /// `nested` is true inside EXEC or a script (blocking commands then do not block).
 pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool) -> Reply {
+    call_timed(srv, slot, cmd, args, nested, crate::util::time::mono_ns())
+}
+
+/// [`call`] with the command's start time already read.
+fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], nested: bool, start: u64) -> Reply {
     let Some(handler) = cmd.spec.handler else {
         return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
     };
-    let start = std::time::Instant::now();
+    let frame = crate::introspection::before_call(srv, slot, nested);
     let db = srv.clients[slot].db;
     let dirty_before = srv.fx.dirty;
     let outer_rewrite = srv.fx.rewrite.take();
@@ -224,7 +259,7 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
         Ok(r) => r,
         Err(e) => Reply::Error(e),
     };
-    let elapsed = start.elapsed();
+    let elapsed_ns = crate::util::time::mono_ns().saturating_sub(start);
     let srv = ctx.srv;
     let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
     if srv.fx.propagating && srv.fx.dirty > dirty_before && cmd.top_name() != "exec" {
@@ -237,18 +272,26 @@ pub fn call(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]
     }
     let stats = &mut srv.cmdstats[cmd.id];
     stats.calls += 1;
-    stats.usec += elapsed.as_micros() as u64;
+    stats.usec += elapsed_ns / 1000;
     if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
-        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+        // Redis measures whole microseconds and records them in ns.
+        srv.latency[cmd.id].record(elapsed_ns / 1000 * 1000);
     }
+    crate::introspection::after_call(srv, slot, cmd, args, std::time::Duration::from_nanos(elapsed_ns), nested, frame);
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    reply.for_each_error(&mut |e| {
-        failed = true;
-        if !matches!(e, Error::Counted(_)) {
-            codes.push(e.code());
-        }
-    });
+    // EXEC's array holds replies its queued commands already counted.
+    let counted_by_nested = cmd.top_name() == "exec" && matches!(reply, Reply::Array(_));
+    if !counted_by_nested
+        && !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_))
+    {
+        reply.for_each_error(&mut |e| {
+            failed = true;
+            if !matches!(e, Error::Counted(_)) {
+                codes.push(e.code());
+            }
+        });
+    }
     if failed {
         srv.cmdstats[cmd.id].failed_calls += 1;
         for code in codes {
@@ -279,7 +322,8 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
     if !client.outbox.is_empty() {
         out.append(&mut client.outbox);
     }
-    if !client.reply_off && !client.reply_skip {
+    // Subscription confirmations are pushes: they are sent even with replies turned off.
+    if (!client.reply_off && !client.reply_skip) || crate::pubsub::is_push(&reply) {
         reply.encode(out, client.resp3);
     }
     client.reply_skip = false;
@@ -287,6 +331,7 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
         client.reply_skip = true;
         client.reply_skip_next = false;
     }
+    crate::introspection::after_reply(srv, slot, args, out);
 }
 
 /// Runs a command on behalf of an internal caller (EXEC, a script, a blocked client being

@@ -101,6 +101,10 @@ pub struct Server {
     pub persistence: crate::persist::PersistenceState,
     pub instantaneous: Instantaneous,
     pub pubsub: crate::pubsub::PubSub,
+    /// Slow log, latency events, MONITOR clients.
+    pub introspection: crate::introspection::Introspection,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Per-command latency histograms, indexed like `cmdstats`.
     pub latency: Vec<crate::latency::Histogram>,
     /// `latency-tracking`, cached for the hot path.
@@ -113,6 +117,8 @@ pub struct Server {
     pub repl: crate::replication::Replication,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
+    /// Wall-clock time from the monotonic reading each command already takes.
+    pub clock: crate::util::time::WallClock,
 }
 
 /// Configuration values the connection and dispatch paths read per request.
@@ -227,6 +233,8 @@ impl Server {
             persistence: Default::default(),
             instantaneous: Default::default(),
             pubsub: Default::default(),
+            introspection: Default::default(),
+            tracking: Default::default(),
             latency: vec![Default::default(); table.len()],
             latency_tracking: true,
             tunables: Tunables::default(),
@@ -234,6 +242,7 @@ impl Server {
             scripts: crate::script::ScriptEngine::default(),
             repl: Default::default(),
             cron_paused: false,
+            clock: Default::default(),
         };
         srv.apply_config();
         srv.add_script_clients();
@@ -274,6 +283,7 @@ impl Server {
     pub fn apply_config(&mut self) {
         self.fx.notify_flags = self.config.notify_flags();
         self.latency_tracking = self.config.bool("latency-tracking");
+        self.introspection.configure(&self.config);
         self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
         let limits = self.config.output_buffer_limits();
         self.tunables = Tunables {
@@ -332,6 +342,7 @@ impl Server {
         crate::blocking::unblock(self, slot);
         crate::cmd::txn::discard_transaction(self, slot);
         crate::pubsub::unsubscribe_all(self, slot);
+        crate::tracking::disable(self, slot);
         if self.clients[slot].has(flags::REPLICA) {
             let id = self.clients[slot].id;
             crate::replication::detach_replica(self, id);
@@ -357,6 +368,7 @@ impl Server {
 /// Ends a CLIENT PAUSE and lets the postponed clients run their commands, in arrival order.
 pub fn unpause(srv: &mut Server) {
     srv.pause = Pause::default();
+    srv.fx.lazy_expire = true;
     let mut paused: Vec<(u64, usize)> = srv
         .clients
         .iter()

@@ -97,10 +97,23 @@ pub struct RequestParser {
     args: Vec<(usize, usize)>,
 }
 
-/// `strchr` semantics: the first `needle`, unless a NUL byte comes before it.
+/// `strchr` semantics: the first `needle`, unless a NUL byte comes before it. (The NUL check
+/// only looks before the needle, so a big buffer is not scanned for every line.)
 fn find_before_nul(haystack: &[u8], needle: u8) -> Option<usize> {
-    let end = memchr(0, haystack).unwrap_or(haystack.len());
-    memchr(needle, &haystack[..end])
+    // Protocol lines are short: a plain scan beats memchr's setup for the first bytes.
+    for (i, &c) in haystack.iter().take(24).enumerate() {
+        if c == needle {
+            return Some(i);
+        }
+        if c == 0 {
+            return None;
+        }
+    }
+    let at = memchr(needle, haystack)?;
+    match memchr(0, &haystack[..at]) {
+        Some(_) => None,
+        None => Some(at),
+    }
 }
 
 impl RequestParser {

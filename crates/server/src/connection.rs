@@ -450,6 +450,14 @@ impl Connection {
     fn process(&mut self, srv: &mut Server) -> Flow {
         let slot = self.slot;
         let mut script: Option<Vec<Vec<u8>>> = None;
+        {
+            // While the batch runs, CLIENT LIST shows the query buffer still holding it and only
+            // the output not yet written, as Redis does.
+            let c = &mut srv.clients[slot];
+            c.qbuf = self.inbuf.len();
+            c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
+            c.obuf_bytes = self.out.len() - self.written;
+        }
         loop {
             {
                 let c = &srv.clients[slot];
@@ -467,7 +475,9 @@ impl Connection {
                 Ok(None) => break,
                 Ok(Some(Request::Empty)) => {}
                 Ok(Some(Request::Multibulk(ranges))) => {
-                    let args: SmallVec<[&[u8]; 16]> = ranges.iter().map(|&(s, e)| &inbuf[s..e]).collect();
+                    // Built in place (no move of the inline array).
+                    let mut args: SmallVec<[&[u8]; 8]> = SmallVec::new();
+                    args.extend(ranges.iter().map(|&(s, e)| &inbuf[s..e]));
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
@@ -478,7 +488,7 @@ impl Connection {
                     dispatch::process_into(srv, slot, &args, out);
                 }
                 Ok(Some(Request::Inline(owned))) => {
-                    let args: SmallVec<[&[u8]; 16]> = owned.iter().map(|a| a.as_slice()).collect();
+                    let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
@@ -537,8 +547,7 @@ impl Connection {
         self.resp3 = c.resp3;
         c.qbuf = self.inbuf.len();
         c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
-        c.obuf_bytes = self.out.len() - self.written;
-        c.obuf_peak = c.obuf_peak.max(c.obuf_bytes);
+        c.obuf_peak = c.obuf_peak.max(self.out.len() - self.written);
         if c.has(flags::CLOSE_AFTER_REPLY) {
             self.closing = true;
         }
@@ -552,6 +561,12 @@ impl Connection {
         };
         srv.stats.total_writes_processed += u64::from(!self.out.is_empty());
         srv.stats.total_net_output_bytes += (self.out.len() - self.written) as u64;
+        // Write what the socket takes now: the pending size CLIENT LIST and the output buffer
+        // limits see is then what really waits, as Redis counts only unwritten output.
+        if self.flush().is_err() {
+            return Flow::Close;
+        }
+        srv.clients[self.slot].obuf_bytes = self.out.len() - self.written;
         Flow::Continue
     }
 

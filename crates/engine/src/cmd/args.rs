@@ -36,9 +36,7 @@ pub fn float(arg: &[u8]) -> CmdResult<f64> {
 /// returned as an absolute deadline in ms (0 = block forever).
 pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResult<i64> {
     let tval: i64 = if unit_seconds {
-        let secs = parse_f64(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?;
-        // C's (long long) cast truncates toward zero.
-        (secs * 1000.0) as i64
+        seconds_to_ms(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?
     } else {
         parse_i64(arg).ok_or_else(|| err("ERR timeout is not an integer or out of range"))?
     };
@@ -52,6 +50,27 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResul
         return Err(err("ERR timeout is out of range"));
     }
     Ok(now_ms + tval)
+}
+
+/// Redis's `(long long)(seconds * 1000)` on a long double: truncation toward zero, and on
+/// x86 a value out of the i64 range (infinity included) becomes i64::MIN, which callers
+/// report as a negative timeout. Values beyond a double's range are still numbers to Redis:
+/// huge ones overflow, tiny ones read as 0.
+fn seconds_to_ms(arg: &[u8]) -> Option<i64> {
+    let secs = match parse_f64(arg) {
+        Some(s) => s,
+        None => {
+            let ld = crate::util::num::LongDouble::parse(arg)?;
+            let tiny = ld.to_human().iter().all(|c| matches!(c, b'0' | b'-' | b'.'));
+            return Some(if tiny { 0 } else { i64::MIN });
+        }
+    };
+    let ms = secs * 1000.0;
+    if ms.is_finite() && ms > -9.223372036854775808e18 && ms < 9.223372036854775808e18 {
+        Some(ms as i64)
+    } else {
+        Some(i64::MIN)
+    }
 }
 
 #[cfg(test)]
@@ -68,6 +87,12 @@ mod tests {
         assert_eq!(timeout_deadline(b"1.5", 1000, true).unwrap(), 2500);
         assert_eq!(timeout_deadline(b"0.0019", 1000, true).unwrap(), 1001);
         assert!(timeout_deadline(b"-1", 1000, true).is_err());
+        // As Redis on x86: overflowing or infinite timeouts are "negative".
+        let negative = Err(err("ERR timeout is negative"));
+        assert_eq!(timeout_deadline(b"inf", 1000, true), negative);
+        assert_eq!(timeout_deadline(b"1e400", 1000, true), negative);
+        assert_eq!(timeout_deadline(b"1e-400", 1000, true), Ok(0));
+        assert!(timeout_deadline(b"nan", 1000, true).is_err());
     }
 }
 

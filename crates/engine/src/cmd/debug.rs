@@ -67,6 +67,9 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-LEN",
@@ -119,6 +122,7 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             Ok(Reply::Array(out))
         }
         ("reload", _) => reload(ctx, &args[2..]),
+        ("quicklist-packed-threshold", _) => crate::cmd::debug_list::quicklist_packed_threshold(ctx, args),
         ("stringmatch-len", 2) => Ok(Reply::status("Apparently Redis did not crash: test passed")),
         _ => Err(args::subcommand_syntax_error(args[0], args[1])),
     }

@@ -192,6 +192,8 @@ fn fcall_ro(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 
 /// Redis's fcallCommandGeneric.
 fn fcall_generic(ctx: &mut Ctx, args: &[&[u8]], ro: bool) -> CmdResult {
+    // Monitors see the call before the commands it runs.
+    crate::introspection::feed_monitors(ctx.srv, ctx.slot, args);
     let Some((_, f)) = ctx.srv.scripts.functions.find(args[1]) else {
         return Err(err("ERR Function not found"));
     };

@@ -552,9 +552,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
     }
     let Some(entry) = ctx.db().remove_entry(from) else { return Err(Error::NoSuchKey) };
     let moved = entry.rekey(to);
-    ctx.db().insert_entry(moved);
     let (db, fx) = ctx.db_fx();
-    db.signal_ready(fx, to);
+    db.add_entry(fx, moved);
     ctx.signal_modified(from);
     ctx.signal_modified(to);
     ctx.notify(notify::GENERIC, "rename_from", from);
@@ -598,8 +597,7 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let Some(entry) = ctx.db().remove_entry(key) else { return Ok(Reply::Int(0)) };
     let src = ctx.db;
     let srv = &mut *ctx.srv;
-    srv.dbs[dst].insert_entry(entry);
-    srv.dbs[dst].signal_ready(&mut srv.fx, key);
+    srv.dbs[dst].add_entry(&mut srv.fx, entry);
     srv.dbs[src].signal_modified(&mut srv.fx, key);
     srv.dbs[dst].signal_modified(&mut srv.fx, key);
     srv.fx.notify(notify::GENERIC, "move_from", src, key);
@@ -641,8 +639,7 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             free_server_del(srv, old);
         }
     }
-    srv.dbs[dst].insert_entry(copy);
-    srv.dbs[dst].signal_ready(&mut srv.fx, to);
+    srv.dbs[dst].add_entry(&mut srv.fx, copy);
     srv.dbs[dst].signal_modified(&mut srv.fx, to);
     srv.fx.notify(notify::GENERIC, "copy_to", dst, to);
     srv.fx.dirty += 1;
@@ -703,6 +700,7 @@ pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize
 fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     let n = flush_db(ctx.srv, ctx.db, lazy);
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }
@@ -713,6 +711,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     for id in 0..ctx.srv.dbs.len() {
         n += flush_db(ctx.srv, id, lazy);
     }
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }

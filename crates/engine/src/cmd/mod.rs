@@ -7,10 +7,15 @@ pub mod command_cmd;
 pub mod conn;
 pub mod debug;
 pub mod debug_extra;
+pub mod debug_list;
 pub mod docs;
 pub mod function;
+pub mod introspection;
 pub mod keys;
+pub mod list;
+pub mod list_blocking;
 pub mod persist_cmd;
+pub mod pubsub;
 pub mod replication;
 pub mod scripting;
 pub mod server_cmd;
@@ -35,4 +40,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
+    pubsub::COMMANDS,
+    introspection::COMMANDS,
 ];

@@ -182,6 +182,8 @@ fn evalsha_ro(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 
 /// Redis's evalGenericCommand.
 fn eval_generic(ctx: &mut Ctx, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdResult {
+    // Monitors see the script before the commands it runs.
+    crate::introspection::feed_monitors(ctx.srv, ctx.slot, args);
     if by_sha && args[1].len() != 40 {
         return Err(err(NOSCRIPT_ERROR));
     }

@@ -471,9 +471,11 @@ fn set_generic(
     if opts.get {
         old = Some(get_reply(ctx, key)?);
     }
-    let found = ctx.lookup_write(key).is_some();
-    if (opts.nx && found) || (opts.xx && !found) {
-        return Ok(old.unwrap_or(abort_reply));
+    if opts.nx || opts.xx {
+        let found = ctx.lookup_write(key).is_some();
+        if (opts.nx && found) || (opts.xx && !found) {
+            return Ok(old.unwrap_or(abort_reply));
+        }
     }
     ctx.set_key(key, Value::Str(value), opts.keepttl);
     ctx.dirty(1);

@@ -2,6 +2,8 @@
 //! subcommands), arity, the flags and key positions COMMAND reports.
 
 use std::collections::HashMap;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::OnceLock;
 
 use super::spec::{self, acl, BeginSearch, CommandSpec, FindKeys};
@@ -20,7 +22,7 @@ pub struct Command {
     /// COMMAND INFO's first key, last key, step (from the key specs, as Redis derives them).
     pub legacy: (i32, i32, i32),
     pub subcommands: Vec<Command>,
-    sub_index: HashMap<Vec<u8>, usize>,
+    sub_index: FastMap<Vec<u8>, usize>,
     parent: Option<&'static str>,
 }
 
@@ -53,7 +55,7 @@ pub enum Found {
 }
 
 pub struct CommandTable {
-    by_name: HashMap<Vec<u8>, Command>,
+    by_name: FastMap<Vec<u8>, Command>,
     count: usize,
 }
 
@@ -154,7 +156,7 @@ fn build(spec: &'static CommandSpec, parent: Option<&'static str>, next_id: &mut
 
 impl CommandTable {
     pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
-        let mut by_name = HashMap::new();
+        let mut by_name = FastMap::default();
         let mut next_id = 0;
         for family in families {
             for spec in family.iter() {

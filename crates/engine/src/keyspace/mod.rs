@@ -89,6 +89,11 @@ pub struct Effects {
     pub rewrite: Option<Vec<Vec<u8>>>,
     /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK rather than DEL.
     pub expire_unlink: bool,
+    /// Whether modified keys are collected for client-side caching (see crate::tracking).
+    pub tracking: bool,
+    /// Keys modified while `tracking` is on, and whether a client's command modified them
+    /// (false when they expired); drained after each command.
+    pub tracking_keys: Vec<(Vec<u8>, bool)>,
 }
 
 impl Default for Effects {
@@ -108,6 +113,8 @@ impl Default for Effects {
             propagate: Vec::new(),
             rewrite: None,
             expire_unlink: false,
+            tracking: false,
+            tracking_keys: Vec::new(),
         }
     }
 }
@@ -226,40 +233,49 @@ impl Db {
             }
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
-            self.signal_modified(fx, key);
+            self.signal_modified_by(fx, key, false);
             fx.dirty += 1;
         }
     }
 
     /// Looks a key up, expiring it first if its TTL passed, and records the access.
     pub fn lookup(&mut self, fx: &mut Effects, key: &[u8], how: Lookup) -> Option<&mut Entry> {
-        let expired = match self.table.get(key) {
-            Some(e) => Self::is_expired(e, fx.now_ms),
-            None => false,
+        let now = fx.now_ms;
+        let found: Option<std::ptr::NonNull<Entry>> =
+            self.table.get_mut(key).map(|slot| std::ptr::NonNull::from(slot.into_entry()));
+        let found = match found {
+            // SAFETY: the pointer comes from the table and nothing has modified it since.
+            Some(p) if unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
+                if fx.lazy_expire {
+                    self.expire_now(fx, key);
+                }
+                None
+            }
+            other => other,
         };
-        if expired {
-            if fx.lazy_expire {
-                self.expire_now(fx, key);
+        let counted = !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET);
+        match found {
+            None => {
+                if counted {
+                    fx.stats.keyspace_misses += 1;
+                    fx.notify(notify::KEY_MISS, "keymiss", self.id, key);
+                }
+                None
+            }
+            Some(mut p) => {
+                if counted {
+                    fx.stats.keyspace_hits += 1;
+                }
+                // SAFETY: still the entry found above; only counters changed since, and the
+                // returned borrow is tied to `&mut self`.
+                let entry = unsafe { p.as_mut() };
+                if !how.has(Lookup::NOTOUCH) {
+                    let access = fx.touched_access(entry.lru());
+                    entry.set_lru(access);
+                }
+                Some(entry)
             }
         }
-        let found = !expired && self.table.get(key).is_some();
-        if !found {
-            if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
-                fx.stats.keyspace_misses += 1;
-                fx.notify(notify::KEY_MISS, "keymiss", self.id, key);
-            }
-            return None;
-        }
-        if !how.has(Lookup::WRITE) && !how.has(Lookup::QUIET) {
-            fx.stats.keyspace_hits += 1;
-        }
-        let mut slot = self.table.get_mut(key)?;
-        let entry = slot.entry();
-        if !how.has(Lookup::NOTOUCH) {
-            let access = fx.touched_access(entry.lru());
-            entry.set_lru(access);
-        }
-        Some(slot.into_entry())
     }
 
     /// Whether the key exists (and is not expired), without side effects beyond expiring it.
@@ -276,10 +292,20 @@ impl Db {
     pub fn add(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>) -> &mut Entry {
         let entry = Entry::new(key, value, None, fx.initial_access());
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.table.insert_new(entry, false).into_entry()
     }
 
-    /// Inserts a whole entry (RENAME, MOVE, RESTORE, loading) whose key is absent.
+    /// Adds a whole entry as a new key (RENAME, MOVE, COPY, RESTORE): like Redis's dbAdd,
+    /// fires `new` and wakes clients blocked on the key.
+    pub fn add_entry(&mut self, fx: &mut Effects, entry: Entry) {
+        let key = entry.key().to_vec();
+        self.insert_entry(entry);
+        self.signal_ready(fx, &key);
+        fx.notify(notify::NEW, "new", self.id, &key);
+    }
+
+    /// Inserts a whole entry whose key is absent, without events (loading).
     pub fn insert_entry(&mut self, entry: Entry) {
         let has_ttl = entry.expire().is_some();
         if has_ttl {
@@ -289,27 +315,44 @@ impl Db {
     }
 
     /// Redis's setKey: creates or overwrites `key`. The TTL is dropped unless `keep_ttl`.
-    /// Callers fire their own keyspace event; this signals WATCH and blocked clients.
+    /// Callers fire their own keyspace event; this signals WATCH and blocked clients. A key
+    /// whose TTL passed is expired first (with its event), as Redis's lookupKeyWrite would.
     pub fn set(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>, keep_ttl: bool) {
-        match self.table.get_mut(key) {
-            Some(mut slot) => {
+        let now = fx.now_ms;
+        let mut expired = false;
+        let hash = match self.table.get_mut_or_hash(key) {
+            Ok(mut slot) => {
                 let had_ttl = slot.flag();
-                let entry = slot.entry();
-                if keep_ttl || !had_ttl {
-                    entry.set_value(value);
+                if had_ttl && slot.entry().expire().is_some_and(|when| when <= now) {
+                    expired = true;
+                    None
                 } else {
+                    let entry = slot.entry();
+                    if keep_ttl || !had_ttl {
+                        entry.set_value(value);
+                        self.signal_modified(fx, key);
+                        return;
+                    }
                     let fresh = Entry::new(key, value, None, entry.lru());
                     *entry = fresh;
                     slot.set_flag(false);
                     self.expires -= 1;
+                    self.signal_modified(fx, key);
+                    return;
                 }
             }
-            None => {
-                let entry = Entry::new(key, value, None, fx.initial_access());
-                self.table.insert_new(entry, false);
-                self.signal_ready(fx, key);
-            }
+            Err(hash) => Some(hash),
+        };
+        if expired {
+            self.expire_now(fx, key);
         }
+        let entry = Entry::new(key, value, None, fx.initial_access());
+        match hash {
+            Some(h) => self.table.insert_new_hashed(entry, h, false),
+            None => self.table.insert_new(entry, false),
+        };
+        self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.signal_modified(fx, key);
     }
 
@@ -363,12 +406,21 @@ impl Db {
         }
     }
 
-    /// Redis's signalModifiedKey: invalidates WATCHes on the key.
+    /// Redis's signalModifiedKey: invalidates WATCHes on the key and, when clients track
+    /// keys, records it for invalidation messages.
     pub fn signal_modified(&mut self, fx: &mut Effects, key: &[u8]) {
+        self.signal_modified_by(fx, key, true);
+    }
+
+    /// signal_modified, saying whether a client's command (rather than expiry) did it.
+    fn signal_modified_by(&mut self, fx: &mut Effects, key: &[u8], by_client: bool) {
         if !self.watched.is_empty() {
             if let Some(clients) = self.watched.get(key) {
                 fx.dirty_cas.extend(clients.iter().copied());
             }
+        }
+        if fx.tracking {
+            fx.tracking_keys.push((key.to_vec(), by_client));
         }
     }
 

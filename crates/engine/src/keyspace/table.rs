@@ -282,12 +282,27 @@ impl<E: ThinEntry> Table<E> {
         }
     }
 
+    /// Finds `key`, or returns its hash so the caller can insert without hashing again.
+    pub fn get_mut_or_hash(&mut self, key: &[u8]) -> Result<SlotMut<'_, E>, u64> {
+        self.rehash_step();
+        let hash = self.hash(key);
+        match self.locate(key, hash) {
+            Some(loc) => Ok(self.slot_mut(loc)),
+            None => Err(hash),
+        }
+    }
+
     /// Adds an entry whose key is not in the table, returning access to it.
     pub fn insert_new(&mut self, entry: E, flag: bool) -> SlotMut<'_, E> {
+        let hash = self.hash(entry.key());
+        self.insert_new_hashed(entry, hash, flag)
+    }
+
+    /// [`Table::insert_new`] with the key's hash already computed (by `get_mut_or_hash`).
+    pub fn insert_new_hashed(&mut self, entry: E, hash: u64, flag: bool) -> SlotMut<'_, E> {
         debug_assert!(self.get(entry.key()).is_none());
         self.grow_if_needed();
         self.rehash_step();
-        let hash = self.hash(entry.key());
         let t = usize::from(self.rehash_idx.is_some());
         let tag = tag_of(hash) | if flag { FLAG } else { 0 };
         let loc = Self::place(&mut self.arrays[t], hash, tag, entry.into_raw());

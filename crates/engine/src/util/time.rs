@@ -16,3 +16,38 @@ pub fn monotonic_us() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
+
+/// Nanoseconds on the monotonic clock: one vDSO call and plain integer arithmetic, cheaper
+/// than `Instant` on the per-command path.
+pub fn mono_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Wall-clock milliseconds derived from a monotonic reading, so a command costs one clock
+/// read (the one that also times it). Recalibrated from the real clock by the cron.
+#[derive(Clone, Copy, Debug)]
+pub struct WallClock {
+    base_ms: i64,
+    base_ns: u64,
+}
+
+impl Default for WallClock {
+    fn default() -> Self {
+        WallClock { base_ms: now_ms(), base_ns: mono_ns() }
+    }
+}
+
+impl WallClock {
+    /// Re-reads the wall clock (follows adjustments of the system time).
+    pub fn calibrate(&mut self) {
+        *self = WallClock::default();
+    }
+
+    /// The wall-clock time in ms at monotonic time `ns`.
+    pub fn ms_at(&self, ns: u64) -> i64 {
+        self.base_ms + (ns as i64 - self.base_ns as i64) / 1_000_000
+    }
+}

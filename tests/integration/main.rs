@@ -3,6 +3,7 @@
 //! One binary, a module per area; regression tests are named after what they guard.
 
 mod harness;
+mod http;
 
 mod connection;
 mod introspection;
@@ -10,5 +11,8 @@ mod keyspace;
 mod list;
 mod protocol;
 mod pubsub;
+mod rest;
+mod rest_proxy;
 mod scripting;
 mod strings;
+mod zset;

@@ -151,9 +151,22 @@ fn rerun(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]) -
     let Some(handler) = cmd.spec.handler else { return Reply::NoReply };
     let start = std::time::Instant::now();
     let db = srv.clients[slot].db;
+    let dirty_before = srv.fx.dirty;
+    let outer_rewrite = srv.fx.rewrite.take();
     let mut ctx = Ctx { srv, slot, db, cmd, nested: false };
     let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
     let elapsed = start.elapsed();
+    // A served command replicates on its own, right away (as Redis propagates each served
+    // client in handleClientsBlockedOnKeys), as the command it chose (ZPOPMIN for BZPOPMIN).
+    let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
+    if srv.fx.propagating && srv.fx.dirty > dirty_before {
+        match rewrite {
+            Some(argv) if argv.is_empty() => {}
+            Some(argv) => srv.fx.propagate.push((db, argv)),
+            None => srv.fx.propagate.push((db, args.iter().map(|a| a.to_vec()).collect())),
+        }
+        crate::replication::flush_pending(srv, true);
+    }
     srv.cmdstats[cmd.id].usec += elapsed.as_micros() as u64;
     let mut codes = Vec::new();
     reply.for_each_error(&mut |e| codes.push(e.code()));

@@ -401,3 +401,24 @@ mod tests {
         assert!(!is_push(&Reply::Multi(vec![])));
     }
 }
+
+/// Subscribes a client to a channel without sending the confirmation (the REST API's SSE
+/// stream reports subscriptions itself). Returns false if it was already subscribed.
+pub fn subscribe_channel(srv: &mut Server, slot: usize, channel: &[u8]) -> bool {
+    let Some(client) = srv.clients.get(slot) else { return false };
+    if client.channels.contains_key(channel) {
+        return false;
+    }
+    subscribe(srv, slot, Kind::Channel, &[channel]);
+    true
+}
+
+/// Subscribes a client to a pattern, like [`subscribe_channel`].
+pub fn subscribe_pattern(srv: &mut Server, slot: usize, pattern: &[u8]) -> bool {
+    let Some(client) = srv.clients.get(slot) else { return false };
+    if client.patterns.iter().any(|p| p == pattern) {
+        return false;
+    }
+    subscribe(srv, slot, Kind::Pattern, &[pattern]);
+    true
+}

@@ -114,3 +114,10 @@ impl Shared {
         self.script_changed.notify_waiters();
     }
 }
+
+/// The REST gateway reaches the engine through this lock (see spinel_http's module docs).
+impl spinel_http::Engine for Shared {
+    fn lock(&self) -> MutexGuard<'_, Server> {
+        Shared::lock(self)
+    }
+}

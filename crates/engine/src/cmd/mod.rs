@@ -23,6 +23,10 @@ pub mod spec;
 pub mod string;
 pub mod table;
 pub mod txn;
+pub mod zset;
+pub mod zset_pop;
+pub mod zset_range;
+pub mod zset_setops;
 
 use spec::CommandSpec;
 
@@ -44,4 +48,8 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     list_blocking::COMMANDS,
     pubsub::COMMANDS,
     introspection::COMMANDS,
+    zset::COMMANDS,
+    zset_range::COMMANDS,
+    zset_pop::COMMANDS,
+    zset_setops::COMMANDS,
 ];

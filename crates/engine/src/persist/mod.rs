@@ -2,6 +2,7 @@
 //! INFO persistence reports and the save/load entry points; the formats live in submodules.
 
 pub mod objects;
+mod objects_zset;
 pub mod rdb;
 
 use std::io::Write;

@@ -5,19 +5,26 @@ use std::io::{self, Write};
 
 use super::rdb::read::RdbReader;
 use super::rdb::write::RdbWriter;
-use super::rdb::{corrupt, RdbError};
+use super::rdb::{corrupt, RdbError, TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
+use crate::config::Config;
 use crate::keyspace::Value;
 use crate::server::Server;
 use crate::types::Object;
 
 /// Writes a collection's type byte and payload.
-pub fn write_object<W: Write>(_w: &mut RdbWriter<W>, o: &Object) -> io::Result<()> {
-    Err(io::Error::other(format!("saving {} values is not supported yet", o.type_name())))
+pub fn write_object<W: Write>(w: &mut RdbWriter<W>, o: &Object) -> io::Result<()> {
+    match o {
+        Object::ZSet(z) => super::objects_zset::write(w, z),
+        _ => Err(io::Error::other(format!("saving {} values is not supported yet", o.type_name()))),
+    }
 }
 
-/// Reads a collection of RDB type `kind`.
-pub fn read_object(_r: &mut RdbReader<'_>, kind: u8) -> Result<Value<'static>, RdbError> {
-    corrupt(format!("Unknown RDB encoding type {kind}"))
+/// Reads a collection of RDB type `kind`; `config` holds the encoding thresholds.
+pub fn read_object(r: &mut RdbReader<'_>, kind: u8, config: &Config) -> Result<Value<'static>, RdbError> {
+    match kind {
+        TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_LISTPACK => super::objects_zset::read(r, kind, config),
+        _ => corrupt(format!("Unknown RDB encoding type {kind}")),
+    }
 }
 
 /// Writes the function libraries: one RDB_OPCODE_FUNCTION2 record (the library's code) each.

@@ -6,8 +6,10 @@ pub mod hash;
 pub mod list;
 pub mod quicklist;
 pub mod set;
+pub mod skiplist;
 pub mod stream;
 pub mod zset;
+pub mod zset_listpack;
 
 /// A collection value.
 #[derive(Clone, Debug)]

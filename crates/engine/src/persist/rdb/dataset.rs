@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use super::read::RdbReader;
 use super::write::RdbWriter;
 use super::*;
+use crate::config::Config;
 use crate::keyspace::{AccessPolicy, Entry, StrRef, Value, ValueRef};
 use crate::server::Server;
 
@@ -105,10 +106,10 @@ fn write_value_with_key<W: Write>(w: &mut RdbWriter<W>, e: &Entry) -> io::Result
 }
 
 /// Reads one value of `kind` (the type byte was already read).
-pub fn read_value(r: &mut RdbReader<'_>, kind: u8) -> Result<Value<'static>, RdbError> {
+pub fn read_value(r: &mut RdbReader<'_>, kind: u8, config: &Config) -> Result<Value<'static>, RdbError> {
     match kind {
         TYPE_STRING => Ok(Value::StrOwned(r.string()?)),
-        _ => super::super::objects::read_object(r, kind),
+        _ => super::super::objects::read_object(r, kind, config),
     }
 }
 
@@ -177,7 +178,7 @@ pub fn load_into(srv: &mut Server, data: &[u8], merge: bool) -> Result<LoadStats
             OPCODE_FUNCTION | OPCODE_FUNCTION2 => super::super::objects::read_function(srv, &mut r, kind, merge)?,
             _ => {
                 let key = r.string()?;
-                let value = read_value(&mut r, kind)?;
+                let value = read_value(&mut r, kind, &srv.config)?;
                 let expired = expire.is_some_and(|w| w < now);
                 if expired {
                     stats.keys_expired += 1;

@@ -2,7 +2,6 @@
 //! status_reply, setresp, set_repl, replicate_commands, breakpoint, debug, acl_check_cmd and
 //! the constants), plus `math.random`/`math.randomseed` on Redis's own PRNG.
 
-use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::convert::{push_error_table, push_reply};
@@ -355,9 +354,6 @@ lua_callback! {
         Ok(0)
     }
 }
-
-#[allow(dead_code)]
-const _: c_int = 0;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ mod protocol;
 mod pubsub;
 mod rest;
 mod rest_proxy;
+mod scripting;
 mod set;
 mod stream;
 mod strings;

@@ -18,6 +18,7 @@ pub mod list_blocking;
 pub mod persist_cmd;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server_cmd;
 pub mod set;
 pub mod spec;
@@ -47,6 +48,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     command_cmd::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,
+    scripting::COMMANDS,
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,

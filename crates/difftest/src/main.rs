@@ -38,6 +38,10 @@ struct Args {
     files: Vec<PathBuf>,
 }
 
+/// Arguments both servers start with (before `--port`): no save points, and DEBUG allowed from
+/// local connections so scripts can use DEBUG DIGEST, RELOAD, SET-ACTIVE-EXPIRE, PROTOCOL.
+const SERVER_ARGS: &[&str] = &["--save", "", "--enable-debug-command", "local"];
+
 const USAGE: &str = "usage: difftest [--spinel PATH] [--redis-server PATH] [--spinel-addr HOST:PORT] \
 [--redis-addr HOST:PORT] [--ports A-B] [--resp 2|3] [-v] [--full] FILE.redis...";
 
@@ -156,7 +160,7 @@ fn run(args: &Args, scripts: &[script::Script], workdir: &std::path::Path) -> Re
             Launch {
                 label: "redis",
                 program: absolute(args.redis_server.clone()),
-                args: ["--save", "", "--appendonly", "no"].map(String::from).to_vec(),
+                args: SERVER_ARGS.iter().chain(["--appendonly", "no"].iter()).map(|s| s.to_string()).collect(),
             },
             &mut ports,
             workdir,
@@ -168,7 +172,7 @@ fn run(args: &Args, scripts: &[script::Script], workdir: &std::path::Path) -> Re
             Launch {
                 label: "spinel",
                 program: absolute(args.spinel.clone()),
-                args: ["--save", ""].map(String::from).to_vec(),
+                args: SERVER_ARGS.iter().map(|s| s.to_string()).collect(),
             },
             &mut ports,
             workdir,

@@ -1,7 +1,7 @@
 //! Runs scripts against both servers and compares what they send back.
 //!
-//! Every step runs on redis-server first, then on Spinel, on connections of the same name, so
-//! the two servers see the same sequence of requests. A script runs once per protocol pass
+//! Every step runs on redis-server and on Spinel at the same time (a thread each), on
+//! connections of the same name, so the two servers see the same sequence of requests. A script runs once per protocol pass
 //! (RESP2, then RESP3 with `HELLO 3` sent on every new connection), each pass on fresh
 //! connections after `FLUSHALL`. A mismatch is reported with the script line and both replies;
 //! the run continues, so one report lists every difference (later lines may differ only
@@ -198,17 +198,22 @@ impl Runner {
         }
     }
 
-    /// Runs `io` on the named connection of each server in turn.
-    fn exchange(&mut self, name: &str, resp: u8, mut io: impl FnMut(&mut Conn) -> Vec<Reply>) -> Observed {
-        let mut replies: [Vec<Reply>; 2] = [Vec::new(), Vec::new()];
-        let mut error = None;
-        for (i, side) in self.sides.iter_mut().enumerate() {
-            match side.conn(name, resp) {
-                Ok(conn) => replies[i] = io(conn),
-                Err(e) => error = Some(format!("{}: {e}", side.server.label)),
-            }
-        }
-        Observed { replies, error }
+    /// Runs `io` on the named connection of both servers at once (one thread each), so both
+    /// see a request at the same moment and waits for silence overlap.
+    fn exchange(&mut self, name: &str, resp: u8, io: impl Fn(&mut Conn) -> Vec<Reply> + Sync) -> Observed {
+        let run = |side: &mut Side| -> Result<Vec<Reply>, String> {
+            let label = side.server.label;
+            side.conn(name, resp).map(&io).map_err(|e| format!("{label}: {e}"))
+        };
+        let [redis, spinel] = &mut self.sides;
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| run(spinel));
+            let first = run(redis);
+            let second = other.join().unwrap_or_else(|_| Err("spinel: the reading thread panicked".into()));
+            (first, second)
+        });
+        let error = [&a, &b].iter().find_map(|r| r.as_ref().err().cloned());
+        Observed { replies: [a.unwrap_or_default(), b.unwrap_or_default()], error }
     }
 
     fn flush(&mut self) -> Result<(), String> {

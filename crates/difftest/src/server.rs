@@ -91,12 +91,15 @@ impl Server {
     fn spawn(&mut self, workdir: &Path) -> Result<(), String> {
         let (Some(launch), Some(log)) = (&self.launch, &self.log) else { return Err("not started by us".into()) };
         let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        // Each server in a directory of its own: DEBUG RELOAD, SAVE... write dump.rdb there.
+        let dir = workdir.join(launch.label);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&launch.program);
         cmd.args(&launch.args)
             .arg("--port")
             .arg(self.addr.port().to_string())
-            .current_dir(workdir)
+            .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(err_file);

@@ -167,7 +167,10 @@ impl Runner {
                     let request = spinel_resp::Frame::command(args);
                     let (compare, replies) = (*compare, *replies);
                     self.exchange(&current, resp, |c| {
-                        c.send(&request);
+                        // `@read N` has no arguments: nothing to send.
+                        if !args.is_empty() {
+                            c.send(&request);
+                        }
                         if compare == Compare::NoReply {
                             let (bytes, closed) = c.read_until_quiet(NOREPLY_WAIT, NOREPLY_WAIT);
                             return if bytes.is_empty() && !closed { vec![] } else { vec![Reply::Closed(bytes)] };

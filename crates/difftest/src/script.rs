@@ -26,6 +26,7 @@
 //! | `@sleep MS`    | wait (for expiry tests) |
 //! | `@raw B...`    | send raw bytes (each argument one write, escapes as in `"..."`), then compare everything the server sends until it closes the connection or goes quiet, and whether it closed |
 //! | `@raw-repeat N P [S]` | as `@raw`, sending one write of P repeated N times followed by S (big requests) |
+//! | `@read N`      | read N replies that come without a request (Pub/Sub messages); takes the comparison modifiers |
 
 use spinel_resp::request::split_args;
 
@@ -161,6 +162,16 @@ fn parse_step(mut args: Vec<Vec<u8>>) -> Result<Step, String> {
                 args = rest[1..].to_vec();
                 continue;
             }
+            "@read" if rest.len() == 1 => {
+                // Replies that arrive without a request (Pub/Sub messages, invalidations):
+                // a command with no arguments sends nothing.
+                let count = number::<usize>(rest.first(), "@read N")?;
+                if count == 0 || compare == Compare::NoReply || replies != 1 {
+                    return Err("@read N takes N >= 1 and no @noreply/@replies".into());
+                }
+                let action = Action::Command { args: Vec::new(), compare, replies: count };
+                return Ok(Step { line: 0, text: String::new(), action, only_pass, xfail });
+            }
             "@flush" if rest.is_empty() => Ok(Some(Action::Flush)),
             "@resp" if rest.len() == 1 => protocol(rest.first()).map(|v| Some(Action::Resp(v))),
             "@conn" if rest.len() == 1 => Ok(Some(Action::Conn(word(&rest[0])))),
@@ -254,6 +265,11 @@ mod tests {
     }
 
     #[test]
+    fn read_sends_nothing_and_reads_n_replies() {
+        assert_eq!(steps("@sorted @read 3\n"), vec![cmd(&[], Compare::Sorted, 3)]);
+    }
+
+    #[test]
     fn mistakes_are_reported_with_the_line() {
         for bad in [
             "GET \"k",
@@ -266,6 +282,9 @@ mod tests {
             "@passes",
             "@sleep x",
             "@replies x GET",
+            "@read 0",
+            "@read",
+            "@noreply @read 1",
         ] {
             let err = parse("f.redis", &format!("PING\n{bad}\n")).unwrap_err();
             assert!(err.starts_with("f.redis:2: "), "{bad}: {err}");

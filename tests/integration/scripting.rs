@@ -796,3 +796,35 @@ fn script_effects_propagate_as_multi_exec_not_as_eval() {
     assert!(!text.to_lowercase().contains("eval"), "{text:?}");
     assert!(text.contains("$1\r\nc\r\n") && !text.contains("$1\r\nd\r\n"), "{text:?}");
 }
+
+#[test]
+fn xread_block_is_refused_inside_scripts() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    let r = c.cmd(&["EVAL", "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')", "1", "s"]);
+    assert_eq!(r, err("ERR xread command is not allowed with BLOCK option from scripts"));
+    let r = c.cmd(&["EVAL", "return redis.pcall('XREADGROUP','GROUP','g','c','BLOCK',0,'STREAMS','s','>')", "1", "s"]);
+    assert_eq!(r, err("ERR XREADGROUP command is not allowed with BLOCK option from scripts"));
+}
+
+#[test]
+fn tracking_remembers_declared_keys_only_when_a_script_reads() {
+    let srv = server();
+    let mut tracked = Conn::open(&srv);
+    let mut writer = Conn::open(&srv);
+    assert!(matches!(tracked.cmd(&["HELLO", "3"]), Frame::Map(_)));
+    assert_eq!(tracked.cmd(&["CLIENT", "TRACKING", "on"]), ok());
+    // A script that only writes tracks nothing.
+    tracked.cmd(&["EVAL", "redis.call('set', 'k3', 'bar')", "2", "k1", "k2"]);
+    writer.cmd(&["MSET", "k1", "1", "k2", "1"]);
+    // One that reads tracks every declared key, not the key it read.
+    tracked.cmd(&["EVAL", "redis.call('get', 'k3')", "2", "k1", "k2"]);
+    writer.cmd(&["MSET", "k2", "2", "k1", "2"]);
+    let push = |f: Frame| match f {
+        Frame::Push(items) => items,
+        other => panic!("expected an invalidation push, got {other:?}"),
+    };
+    assert_eq!(push(tracked.read()), vec![bulk("invalidate"), bulks(&["k2"])]);
+    assert_eq!(push(tracked.read()), vec![bulk("invalidate"), bulks(&["k1"])]);
+    assert_eq!(tracked.cmd(&["PING"]), Frame::Simple(b"PONG".to_vec()));
+}

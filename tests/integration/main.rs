@@ -6,6 +6,7 @@ mod harness;
 mod http;
 
 mod connection;
+mod geo;
 mod hash;
 mod introspection;
 mod keyspace;
@@ -15,6 +16,7 @@ mod pubsub;
 mod rest;
 mod rest_proxy;
 mod set;
+mod sort;
 mod stream;
 mod strings;
 mod zset;

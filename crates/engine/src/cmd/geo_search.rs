@@ -5,7 +5,8 @@
 //! from the radius ([`geohash::search_cells`]); each cell is a contiguous score range of the
 //! sorted set, walked in score order, and every member in it is checked against the exact
 //! circle or box. Results keep the order they were found in unless sorted by distance, as
-//! Redis does (its sort is glibc's stable merge sort, so ties keep that order too).
+//! Redis does (a full sort is glibc's stable merge sort, a COUNT below the number found is
+//! Redis's partial quicksort, so ties come out as Redis orders them).
 
 use crate::cmd::args;
 use crate::cmd::geo::{coord_pair, float_or, member_position, parse_lon_lat, parse_unit};
@@ -18,6 +19,8 @@ use crate::reply::Reply;
 use crate::types::zset::{ScoreRange, Start, ZSet};
 use crate::types::Object;
 use crate::util::geohash::{self, HashBits, Shape, ShapeKind};
+use crate::util::pqsort::pqsort;
+use std::cmp::Ordering;
 
 const RADIUS_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.";
 const SEARCH_COMPLEXITY: &str = "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape";
@@ -404,12 +407,25 @@ fn search_generic(ctx: &mut Ctx, argv: &[&[u8]], src: usize, variant: Variant) -
     if points.is_empty() && o.store.is_none() {
         return Ok(Reply::Array(Vec::new()));
     }
-    match o.order {
-        Order::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Order::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-        Order::None => {}
-    }
     let returned = if o.count == 0 { points.len() } else { points.len().min(o.count as usize) };
+    if o.order != Order::None {
+        let desc = o.order == Order::Desc;
+        let mut cmp = |a: &Point, b: &Point| {
+            let ord = a.dist.partial_cmp(&b.dist).unwrap_or(Ordering::Equal);
+            if desc {
+                ord.reverse()
+            } else {
+                ord
+            }
+        };
+        // Redis sorts everything with glibc's stable qsort, or only the first `returned`
+        // with its partial quicksort.
+        if returned == points.len() {
+            points.sort_by(cmp);
+        } else {
+            pqsort(&mut points, 0, returned as i64 - 1, &mut cmp);
+        }
+    }
     points.truncate(returned);
     for p in &mut points {
         p.dist /= conversion;

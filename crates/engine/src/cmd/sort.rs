@@ -2,8 +2,9 @@
 //! lexicographically, by its own elements or by external keys (`BY weight_*`, hash fields
 //! `BY obj_*->field`), with LIMIT, GET projections and STORE into a list.
 //!
-//! The sort is stable, as glibc's qsort (a merge sort) is for Redis, so elements whose
-//! weights compare equal keep the order they were loaded in. `BY` a pattern without `*`
+//! The full sort is stable, as glibc's qsort (a merge sort) is for Redis, so elements whose
+//! weights compare equal keep the order they were loaded in; a sort BY a pattern with a LIMIT
+//! is Redis's partial quicksort ([`crate::util::pqsort`]), ties and all. `BY` a pattern without `*`
 //! skips sorting: lists and sorted sets then come out in their own order (reversed by DESC,
 //! sliced by LIMIT directly), sets in iteration order unless the result is stored or the
 //! caller is a script, where Redis forces an ALPHA sort to keep replicas identical.
@@ -21,6 +22,7 @@ use crate::reply::Reply;
 use crate::types::list::Where;
 use crate::types::zset::Start;
 use crate::types::Object;
+use crate::util::pqsort::pqsort;
 
 const COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
 
@@ -231,14 +233,21 @@ fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) -> CmdResult {
             }
         }
         let bypattern = sortby.is_some();
-        items.sort_by(|a, b| {
+        let mut cmp = |a: &Item, b: &Item| {
             let ord = compare(a, b, alpha, bypattern);
             if desc {
                 ord.reverse()
             } else {
                 ord
             }
-        });
+        };
+        // Redis sorts only the LIMIT range when sorting by a pattern (its partial
+        // quicksort), otherwise everything with glibc's stable qsort.
+        if bypattern && (start != 0 || end != items.len() as i64 - 1) {
+            pqsort(&mut items, start, end, &mut cmp);
+        } else {
+            items.sort_by(cmp);
+        }
     }
 
     let count = (end - start + 1).max(0) as usize;

@@ -4,5 +4,6 @@ pub mod geohash;
 pub mod glob;
 pub mod lzf;
 pub mod num;
+pub mod pqsort;
 pub mod rand;
 pub mod time;

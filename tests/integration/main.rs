@@ -6,6 +6,7 @@ mod harness;
 mod http;
 
 mod connection;
+mod geo;
 mod hash;
 mod introspection;
 mod keyspace;
@@ -16,6 +17,7 @@ mod rest;
 mod rest_proxy;
 mod scripting;
 mod set;
+mod sort;
 mod stream;
 mod strings;
 mod zset;

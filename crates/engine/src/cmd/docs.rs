@@ -3,7 +3,8 @@
 //! The notation follows the usage lines of Redis's documentation:
 //!
 //! * `name` is a string argument; `name:type` gives the type (`key`, `string`, `integer`,
-//!   `double`, `pattern`, `unix-time`); a key may name its key spec with `@N`.
+//!   `double`, `pattern`, `unix-time`); a key (or a pattern of keys) may name its key spec
+//!   with `@N`.
 //! * An upper-case word (`NX`, `WITHSCORES`) or a quoted word (`"*"`) is a token. Followed by
 //!   an argument or a group it becomes that argument's token (`EX seconds:integer`,
 //!   `LIMIT (offset:integer count:integer)`); alone it is a pure token.
@@ -230,6 +231,9 @@ impl Parser {
                     let idx = key_index.unwrap_or(self.next_key);
                     self.next_key = idx + 1;
                     a.key_spec_index = Some(idx);
+                } else {
+                    // A pattern naming keys (SORT's BY and GET) may point at a key spec too.
+                    a.key_spec_index = key_index;
                 }
                 a
             }

@@ -10,6 +10,8 @@ pub mod debug_extra;
 pub mod debug_list;
 pub mod docs;
 pub mod function;
+pub mod geo;
+pub mod geo_search;
 pub mod hash;
 pub mod introspection;
 pub mod keys;
@@ -21,6 +23,7 @@ pub mod replication;
 pub mod scripting;
 pub mod server_cmd;
 pub mod set;
+pub mod sort;
 pub mod spec;
 pub mod stream;
 pub mod stream_group;
@@ -66,4 +69,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     stream_read::COMMANDS,
     stream_group::COMMANDS,
     stream_info::COMMANDS,
+    geo::COMMANDS,
+    geo_search::COMMANDS,
+    sort::COMMANDS,
 ];

@@ -414,6 +414,7 @@ mod tests {
         assert!(one[1].optional && one[1].args[0].optional);
         let args = parse("key:key [count:integer]{6.2.0}").unwrap();
         assert_eq!(args[1].since.as_deref(), Some("6.2.0"));
+        assert!(args[1].optional);
         let args = parse("filter=(ip:port:string{deprecated 2.8.12}|[ID id:integer]{2.8.12})").unwrap();
         assert_eq!(args[0].args[0].name, "ip:port");
         assert_eq!(args[0].args[0].deprecated_since.as_deref(), Some("2.8.12"));
@@ -421,7 +422,6 @@ mod tests {
             (args[0].args[1].since.as_deref(), args[0].args[1].deprecated_since.as_deref()),
             (Some("2.8.12"), None)
         );
-        assert!(args[1].optional);
         let one = parse("pattern=(pattern:pattern)...").unwrap();
         assert_eq!((one[0].kind, one[0].args.len()), (ArgType::Block, 1));
         assert!(one[0].multiple);

@@ -739,44 +739,6 @@ fn function_dump_restore_and_reload() {
 
 // --- Propagation -------------------------------------------------------------------------
 
-/// Attaches a replica connection (SYNC) and returns it with the RDB payload consumed.
-fn attach_replica(srv: &TestServer) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"SYNC\r\n").unwrap();
-    let mut header = Vec::new();
-    let mut byte = [0u8; 1];
-    // SYNC answers +FULLRESYNC first here (as PSYNC does), then the payload.
-    loop {
-        header.clear();
-        while !header.ends_with(b"\r\n") {
-            s.read_exact(&mut byte).unwrap();
-            if header.is_empty() && byte[0] == b'\n' {
-                continue;
-            }
-            header.push(byte[0]);
-        }
-        if header.starts_with(b"$") {
-            break;
-        }
-    }
-    let len: usize = std::str::from_utf8(&header[1..header.len() - 2]).unwrap().parse().unwrap();
-    let mut rdb = vec![0u8; len];
-    s.read_exact(&mut rdb).unwrap();
-    s
-}
-
-fn read_stream_until(s: &mut TcpStream, marker: &[u8]) -> Vec<u8> {
-    let mut got = Vec::new();
-    while !got.windows(marker.len()).any(|w| w == marker) {
-        let mut chunk = [0u8; 4096];
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0);
-        got.extend_from_slice(&chunk[..n]);
-    }
-    got
-}
-
 #[test]
 fn script_effects_propagate_as_multi_exec_not_as_eval() {
     let srv = server();
@@ -795,4 +757,36 @@ fn script_effects_propagate_as_multi_exec_not_as_eval() {
     assert!(text.contains(expected), "{text:?}");
     assert!(!text.to_lowercase().contains("eval"), "{text:?}");
     assert!(text.contains("$1\r\nc\r\n") && !text.contains("$1\r\nd\r\n"), "{text:?}");
+}
+
+#[test]
+fn xread_block_is_refused_inside_scripts() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    let r = c.cmd(&["EVAL", "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')", "1", "s"]);
+    assert_eq!(r, err("ERR xread command is not allowed with BLOCK option from scripts"));
+    let r = c.cmd(&["EVAL", "return redis.pcall('XREADGROUP','GROUP','g','c','BLOCK',0,'STREAMS','s','>')", "1", "s"]);
+    assert_eq!(r, err("ERR XREADGROUP command is not allowed with BLOCK option from scripts"));
+}
+
+#[test]
+fn tracking_remembers_declared_keys_only_when_a_script_reads() {
+    let srv = server();
+    let mut tracked = Conn::open(&srv);
+    let mut writer = Conn::open(&srv);
+    assert!(matches!(tracked.cmd(&["HELLO", "3"]), Frame::Map(_)));
+    assert_eq!(tracked.cmd(&["CLIENT", "TRACKING", "on"]), ok());
+    // A script that only writes tracks nothing.
+    tracked.cmd(&["EVAL", "redis.call('set', 'k3', 'bar')", "2", "k1", "k2"]);
+    writer.cmd(&["MSET", "k1", "1", "k2", "1"]);
+    // One that reads tracks every declared key, not the key it read.
+    tracked.cmd(&["EVAL", "redis.call('get', 'k3')", "2", "k1", "k2"]);
+    writer.cmd(&["MSET", "k2", "2", "k1", "2"]);
+    let push = |f: Frame| match f {
+        Frame::Push(items) => items,
+        other => panic!("expected an invalidation push, got {other:?}"),
+    };
+    assert_eq!(push(tracked.read()), vec![bulk("invalidate"), bulks(&["k2"])]);
+    assert_eq!(push(tracked.read()), vec![bulk("invalidate"), bulks(&["k1"])]);
+    assert_eq!(tracked.cmd(&["PING"]), Frame::Simple(b"PONG".to_vec()));
 }

@@ -397,10 +397,21 @@ fn pop_range(ctx: &mut Ctx, key: &[u8], at: Where, count: i64) -> CmdResult<(Rep
     Ok((reply, n as usize))
 }
 
-/// Redis's listPopRangeAndReplyWithKey: `[key, [elements]]`.
+/// Redis's listPopRangeAndReplyWithKey: `[key, [elements]]`. LMPOP and BLMPOP replicate as
+/// the `[LR]POP key count` of what was popped.
 pub(super) fn pop_range_with_key(ctx: &mut Ctx, key: &[u8], at: Where, count: i64) -> CmdResult {
-    let (elements, _) = pop_range(ctx, key, at, count)?;
+    let (elements, popped) = pop_range(ctx, key, at, count)?;
+    let n = itoa::Buffer::new().format(popped).as_bytes().to_vec();
+    ctx.propagate_as(&[pop_name(at), key, &n]);
     Ok(Reply::Array(vec![Reply::bulk(key), elements]))
+}
+
+/// The non-blocking pop a blocking or multi-key pop replicates as.
+pub(super) fn pop_name(at: Where) -> &'static [u8] {
+    match at {
+        Where::Head => b"LPOP",
+        Where::Tail => b"RPOP",
+    }
 }
 
 /// Pops one element from the list at `key` (which exists and is not empty).

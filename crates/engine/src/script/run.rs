@@ -113,6 +113,9 @@ pub struct RunCtx {
     timed_out: bool,
     threshold_ms: u64,
     watch: Arc<ScriptWatch>,
+    /// The script ran a read-only command: a tracking caller then tracks the keys it declared
+    /// (Redis's call() remembers the keys of the script's caller, not of the inner command).
+    read_called: bool,
 }
 
 impl RunCtx {
@@ -186,6 +189,9 @@ impl RunCtx {
             if !self.watch.mark_write() {
                 return Err(String::from_utf8_lossy(KILLED_ERROR).into_owned());
             }
+        }
+        if cmd.flags & spec::READONLY != 0 {
+            self.read_called = true;
         }
         let client = self.client;
         let propagate_repl = self.repl_flags & super::api::PROPAGATE_REPL != 0;
@@ -287,6 +293,7 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
         timed_out: false,
         threshold_ms: srv.config.int("busy-reply-threshold").max(0) as u64,
         watch: watch.clone(),
+        read_called: false,
     };
     srv.scripts.running += 1;
     let vm: *const Vm = if inv.eval { &srv.scripts.eval } else { &srv.scripts.functions.vm };
@@ -301,6 +308,12 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
         c.set(cflags::MULTI, false);
     }
     watch.end();
+    if run.read_called {
+        let caller = &srv.clients[ctx.slot];
+        if caller.has(cflags::TRACKING) && !caller.has(cflags::TRACKING_BCAST) {
+            crate::tracking::remember_keys(srv, ctx.slot, ctx.cmd, inv.command);
+        }
+    }
     if srv.scripts.running == 0 {
         srv.scripts.after_run();
     }

@@ -18,7 +18,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     acl: acl::DANGEROUS,
     handler: Some(debug),
     group: Group::Server,
-    summary: "A container for debugging commands.",
+    summary: "A container for debugging commands",
     complexity: "Depends on subcommand.",
     syscmd: true,
     ..CommandSpec::DEFAULT

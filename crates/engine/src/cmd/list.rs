@@ -89,7 +89,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Remove and get the first elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{6.2.0}",
         history: &[("6.2.0", "Added the `count` argument.")],
         ..CommandSpec::DEFAULT
     },
@@ -104,7 +104,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Remove and get the last elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{6.2.0}",
         history: &[("6.2.0", "Added the `count` argument.")],
         ..CommandSpec::DEFAULT
     },

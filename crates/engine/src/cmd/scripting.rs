@@ -47,7 +47,7 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
         since: "2.6.0",
         summary: "Remove all the scripts from the script cache.",
         complexity: "O(N) with N being the number of scripts in cache",
-        args: "async=[ASYNC|SYNC]",
+        args: "async=[ASYNC|SYNC]{6.2.0}",
         tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         history: &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")],
         ..CommandSpec::DEFAULT

@@ -162,6 +162,9 @@ fn command_specs_follow_redis_7_0() {
         error_text(&c.cmd(&["COMMAND", "GETKEYS", "GET"])),
         "ERR wrong number of arguments for 'command|getkeys' command"
     );
+    // Commands whose keys are optional list none instead of failing.
+    assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "EVAL", "return 1", "0"]), array(vec![]));
+    assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "EVAL", "return 1", "1", "key"]), bulks(&["key"]));
     // SHUTDOWN is no-multi.
     assert_eq!(c.cmd(&["MULTI"]), ok());
     assert_eq!(error_text(&c.cmd(&["SHUTDOWN", "NOSAVE"])), "ERR Command not allowed inside a transaction");

@@ -412,7 +412,10 @@ fn getkeys_generic(ctx: &mut Ctx, args: &[&[u8]], with_flags: bool) -> CmdResult
     if !cmd.arity_ok(full.len()) {
         return Err(err("ERR Invalid number of arguments specified for command"));
     }
-    match command_keys(cmd, full).filter(|k| !k.is_empty() || cmd.flags & spec::NO_MANDATORY_KEYS != 0) {
+    // No keys found (or the key specs could not be applied, as `EVAL s 0`): an empty list for
+    // commands whose keys are optional, an error for the others.
+    match command_keys(cmd, full).filter(|k| !k.is_empty()) {
+        None if cmd.flags & spec::NO_MANDATORY_KEYS != 0 => Ok(Reply::Array(Vec::new())),
         None => Err(err("ERR Invalid arguments specified for command")),
         Some(keys) => Ok(Reply::Array(
             keys.into_iter()

@@ -5,8 +5,10 @@
 mod harness;
 mod http;
 
+mod bitmap;
 mod connection;
 mod hash;
+mod hll;
 mod introspection;
 mod keyspace;
 mod list;

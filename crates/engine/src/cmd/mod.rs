@@ -2,6 +2,8 @@
 //! them. [`FAMILIES`] is the only list of families; the table is the only lookup.
 
 pub mod args;
+pub mod bitfield;
+pub mod bitmap;
 pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
@@ -11,6 +13,7 @@ pub mod debug_list;
 pub mod docs;
 pub mod function;
 pub mod hash;
+pub mod hll;
 pub mod introspection;
 pub mod keys;
 pub mod list;
@@ -64,4 +67,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     stream_read::COMMANDS,
     stream_group::COMMANDS,
     stream_info::COMMANDS,
+    bitmap::COMMANDS,
+    bitfield::COMMANDS,
+    hll::COMMANDS,
 ];

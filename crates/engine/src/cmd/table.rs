@@ -59,13 +59,14 @@ pub struct CommandTable {
     count: usize,
 }
 
-/// Redis's populateCommandLegacyRangeSpec, plus movablekeys.
+/// Redis's populateCommandLegacyRangeSpec, plus movablekeys. For native commands Redis derives
+/// movablekeys from the key specs alone: a getkeys function (BITFIELD's) does not set it.
 fn legacy_range(spec: &CommandSpec) -> ((i32, i32, i32), bool) {
     let specs = spec.key_specs;
     if specs.is_empty() {
-        return ((0, 0, 0), spec.getkeys.is_some());
+        return ((0, 0, 0), false);
     }
-    let mut movable = spec.getkeys.is_some();
+    let mut movable = false;
     if specs.len() == 1 {
         if let (BeginSearch::Index(pos), FindKeys::Range { lastkey, keystep, .. }) = (specs[0].begin, specs[0].find) {
             let last = if lastkey >= 0 { lastkey + pos } else { lastkey };

@@ -209,3 +209,15 @@ fn bitfield_ro_only_reads() {
         array(vec![array(vec![bulk("k"), array(vec![simple("RW"), simple("access"), simple("update")])])])
     );
 }
+
+#[test]
+fn regression_bitfield_getkeys_does_not_make_keys_movable() {
+    // Redis derives movablekeys from key specs for native commands; BITFIELD's getkeys
+    // function (read-only detection) does not set it.
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    let Frame::Array(info) = c.cmd(&["COMMAND", "INFO", "bitfield"]) else { panic!() };
+    let Frame::Array(cmd) = &info[0] else { panic!() };
+    assert_eq!(cmd[2], array(vec![simple("write"), simple("denyoom")]));
+    assert_eq!((&cmd[3], &cmd[4], &cmd[5]), (&int(1), &int(1), &int(1)));
+}

@@ -5,9 +5,11 @@
 mod harness;
 mod http;
 
+mod bitmap;
 mod connection;
 mod geo;
 mod hash;
+mod hll;
 mod introspection;
 mod keyspace;
 mod list;

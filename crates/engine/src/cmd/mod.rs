@@ -2,6 +2,8 @@
 //! them. [`FAMILIES`] is the only list of families; the table is the only lookup.
 
 pub mod args;
+pub mod bitfield;
+pub mod bitmap;
 pub mod client_cmd;
 pub mod command_cmd;
 pub mod conn;
@@ -13,6 +15,7 @@ pub mod function;
 pub mod geo;
 pub mod geo_search;
 pub mod hash;
+pub mod hll;
 pub mod introspection;
 pub mod keys;
 pub mod list;
@@ -72,4 +75,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     geo::COMMANDS,
     geo_search::COMMANDS,
     sort::COMMANDS,
+    bitmap::COMMANDS,
+    bitfield::COMMANDS,
+    hll::COMMANDS,
 ];

@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod hash_entry;
 pub mod hash_pack;
+pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod quicklist;

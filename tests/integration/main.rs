@@ -6,6 +6,7 @@ mod harness;
 mod http;
 
 mod connection;
+mod eviction;
 mod hash;
 mod introspection;
 mod keyspace;

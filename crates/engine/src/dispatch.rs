@@ -149,6 +149,11 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
+    if srv.evict.config.maxmemory != 0 {
+        if let Some(e) = check_oom(srv, slot, cmd, in_multi) {
+            return reject(srv, slot, Some(cmd), e);
+        }
+    }
     crate::tracking::before_command(srv);
     if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
         return reject(srv, slot, Some(cmd), err(MISCONF));
@@ -197,6 +202,25 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
+}
+
+/// The maxmemory gate of Redis's processCommand: evict what the policy allows, then refuse
+/// deny-oom commands (and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, whose queue
+/// would grow without bound) if memory is still over the limit. Reads and deletions run.
+fn check_oom(srv: &mut Server, slot: usize, cmd: &Command, in_multi: bool) -> Option<Error> {
+    let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Evict::Fail;
+    // Evictions propagate as their own DELs, before the command's writes.
+    crate::replication::flush_pending(srv, false);
+    let mut reject_on_oom = effective_flags(srv, slot, cmd) & spec::DENYOOM != 0;
+    if in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset") {
+        reject_on_oom = true;
+    }
+    if out_of_memory && reject_on_oom {
+        return Some(err(crate::evict::OOM_ERROR));
+    }
+    // Scripts and transactions judge their deny-oom commands by the state at their start.
+    srv.evict.pre_command_oom = out_of_memory;
+    None
 }
 
 /// Whether CLIENT PAUSE holds this command back: all commands under PAUSE ALL, commands

@@ -184,7 +184,7 @@ fn volatile_policies_evict_only_keys_with_a_ttl() {
 fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
     let srv = Spinel::spawn();
     let mut c = Conn::open_port(srv.port);
-    let max = prepare(&mut c, "noeviction");
+    prepare(&mut c, "noeviction");
     let value = "x".repeat(VALUE_LEN);
     let mut written = 0;
     let oom = loop {

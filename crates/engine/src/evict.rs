@@ -72,6 +72,15 @@ impl Policy {
         matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
     }
 
+    /// Whether the policy needs per-key LRU (`Some(false)`) or LFU (`Some(true)`) data.
+    pub fn access(self) -> Option<bool> {
+        match self {
+            Policy::VolatileLru | Policy::AllkeysLru => Some(false),
+            Policy::VolatileLfu | Policy::AllkeysLfu => Some(true),
+            _ => None,
+        }
+    }
+
     fn random(self) -> bool {
         matches!(self, Policy::VolatileRandom | Policy::AllkeysRandom)
     }

@@ -77,6 +77,12 @@ impl<A> Counting<A> {
     }
 }
 
+/// Corrects the counter for memory a sub-allocator manages itself (see keyspace/slab.rs):
+/// its chunks are taken out and the blocks it hands out are put in.
+pub fn adjust(delta: i64) {
+    USED.fetch_add(delta, Ordering::Relaxed);
+}
+
 /// Bytes held by live allocations, if the process counts them.
 pub fn counted() -> Option<u64> {
     COUNTING.load(Ordering::Relaxed).then(|| USED.load(Ordering::Relaxed).max(0) as u64)

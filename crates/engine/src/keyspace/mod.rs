@@ -10,6 +10,7 @@
 
 pub mod entry;
 pub mod notify;
+pub mod slab;
 pub mod table;
 
 use std::collections::{HashMap, HashSet};

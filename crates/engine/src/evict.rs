@@ -215,6 +215,13 @@ pub fn perform_evictions(srv: &mut Server) -> Evict {
     result
 }
 
+/// Redis's startEvictionTimeProc: evictions continue in the server's eviction task (and
+/// before the next command) rather than inside the running command.
+pub fn start_eviction_task(srv: &mut Server) {
+    srv.evict.running = true;
+    ROUND_PENDING.store(true, Ordering::Relaxed);
+}
+
 /// Redis's evictionTimeProc: one more round of a cycle that hit its time limit, with the
 /// evictions' DELs propagated and their keyspace events published.
 pub fn continue_evictions(srv: &mut Server) {

@@ -168,8 +168,9 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     Ok(Reply::Ok)
 }
 
-/// Redis's updateMaxmemory: warns when the new limit is below current usage, then evicts
-/// down to it right away.
+/// Redis's updateMaxmemory: warns when the new limit is below current usage, then starts the
+/// eviction task (Redis's startEvictionTimeProc): keys go right after this command, not
+/// during it, so a CONFIG SET inside MULTI leaves the rest of the transaction alone.
 fn update_maxmemory(srv: &mut crate::server::Server) {
     let maxmemory = srv.evict.config.maxmemory;
     if maxmemory == 0 {
@@ -181,8 +182,7 @@ fn update_maxmemory(srv: &mut crate::server::Server) {
             "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
         ));
     }
-    crate::evict::perform_evictions(srv);
-    crate::replication::flush_pending(srv, false);
+    crate::evict::start_eviction_task(srv);
 }
 
 /// CONFIG RESETSTAT: zeroes the statistics INFO reports (Redis's resetServerStats plus

@@ -3,6 +3,8 @@
 
     scripts/bytes-per-key.py --port 7601                 # 1M keys, 16-byte keys and values
     scripts/bytes-per-key.py --port 7601 --ttl 100000    # the same with a TTL on every key
+    scripts/bytes-per-key.py --port 7601 --type hash     # small hashes: 4 fields of 8+8 bytes
+    scripts/bytes-per-key.py --port 7601 --type set      # small sets: 4 members of 8 bytes
 
 Keys are `key:%012d` (16 bytes), values `value:%010d` (16 bytes, not integers). Loading is
 pipelined. The server is flushed first. Standard library only.
@@ -69,6 +71,7 @@ def main():
     p.add_argument("--keys", type=int, default=1_000_000)
     p.add_argument("--ttl", type=int, default=0, help="seconds of TTL on every key (0: none)")
     p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--type", choices=["string", "hash", "set"], default="string")
     a = p.parse_args()
     conn = Conn(a.host, a.port)
     conn.call("CONFIG", "SET", "maxmemory", "0")
@@ -78,8 +81,14 @@ def main():
         n = min(a.batch, a.keys - start)
         cmds = []
         for i in range(start, start + n):
-            args = ["SET", "key:%012d" % i, "value:%010d" % i]
-            if a.ttl:
+            key = "key:%012d" % i
+            if a.type == "hash":
+                args = ["HSET", key] + [x for j in range(4) for x in ("field:%02d" % j, "val:%04d" % j)]
+            elif a.type == "set":
+                args = ["SADD", key] + ["mem:%04d" % j for j in range(4)]
+            else:
+                args = ["SET", key, "value:%010d" % i]
+            if a.ttl and a.type == "string":
                 args += ["EX", str(a.ttl)]
             cmds.append(command(*args))
         conn.sock.sendall(b"".join(cmds))
@@ -88,8 +97,8 @@ def main():
     after = used_memory(conn)
     dbsize = int(conn.call("DBSIZE"))
     print(
-        "keys=%d ttl=%s used_memory_delta=%d bytes_per_key=%.1f"
-        % (dbsize, a.ttl or "none", after - before, (after - before) / max(1, dbsize))
+        "type=%s keys=%d ttl=%s used_memory_delta=%d bytes_per_key=%.1f"
+        % (a.type, dbsize, a.ttl or "none", after - before, (after - before) / max(1, dbsize))
     )
     conn.call("FLUSHALL")
     return 0

@@ -256,7 +256,7 @@ fn evict_round(srv: &mut Server) -> Evict {
         };
         freed += evict_key(srv, db, &key, cfg.lazy);
         keys_freed += 1;
-        if keys_freed % 16 == 0 {
+        if keys_freed.is_multiple_of(16) {
             // With lazy freeing the memory goes back in the background: check the real state.
             if cfg.lazy && memory_state(srv).1 == 0 {
                 reached = true;

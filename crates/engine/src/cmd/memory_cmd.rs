@@ -199,7 +199,7 @@ fn overhead(srv: &Server) -> Overhead {
         dbs,
         overhead_total: total,
         total_keys,
-        bytes_per_key: if total_keys > 0 { net / total_keys } else { 0 },
+        bytes_per_key: net.checked_div(total_keys).unwrap_or(0),
         dataset,
         dataset_perc: dataset as f32 * 100.0 / net as f32,
         peak_perc: used as f32 * 100.0 / peak.max(1) as f32,

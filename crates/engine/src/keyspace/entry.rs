@@ -508,7 +508,9 @@ impl Entry {
 
     /// Bytes allocated for this key: its block, a raw string's buffer, an object's contents.
     pub fn memory_usage(&self) -> usize {
-        let block = self.layout().size();
+        // What the block really takes: its slab slot or jemalloc size class.
+        let size = self.layout().size();
+        let block = if slab::serves(size) { slab::SLOT } else { crate::memory::jemalloc_class(size) };
         block
             + match self.value() {
                 ValueRef::Str(StrRef::Bytes(b)) if self.shape().kind == KIND_RAW => {
@@ -517,7 +519,8 @@ impl Entry {
                     let s = self.shape();
                     unsafe { (*(self.0.as_ptr().add(s.payload_at) as *const Vec<u8>)).capacity() }
                 }
-                ValueRef::Object(o) => o.memory_usage(),
+                // The boxed `Object` is an allocation of its own.
+                ValueRef::Object(o) => crate::memory::jemalloc_class(std::mem::size_of::<Object>()) + o.memory_usage(),
                 _ => 0,
             }
     }

@@ -135,3 +135,42 @@ fn command_introspection() {
     let Frame::Array(docs) = c.cmd(&["COMMAND", "DOCS", "set"]) else { panic!() };
     assert_eq!(docs[0], bulk("set"));
 }
+
+#[test]
+fn command_specs_follow_redis_7_0() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    // SET's key flags depend on GET (Redis's setGetKeys); its keys are not movable.
+    let flags = |c: &mut Conn, args: &[&str]| {
+        let Frame::Array(keys) = c.cmd(args) else { panic!() };
+        let Frame::Array(pair) = &keys[0] else { panic!() };
+        pair[1].clone()
+    };
+    assert_eq!(
+        flags(&mut c, &["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v"]),
+        array(vec![simple("OW"), simple("update")])
+    );
+    assert_eq!(
+        flags(&mut c, &["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v", "get"]),
+        array(vec![simple("RW"), simple("access"), simple("update")])
+    );
+    let Frame::Array(info) = c.cmd(&["COMMAND", "INFO", "set"]) else { panic!() };
+    let Frame::Array(set) = &info[0] else { panic!() };
+    assert_eq!(set[2], array(vec![simple("write"), simple("denyoom")]));
+    // GETKEYS needs a command with at least one argument.
+    assert_eq!(
+        error_text(&c.cmd(&["COMMAND", "GETKEYS", "GET"])),
+        "ERR wrong number of arguments for 'command|getkeys' command"
+    );
+    // Commands whose keys are optional list none instead of failing.
+    assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "EVAL", "return 1", "0"]), array(vec![]));
+    assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "EVAL", "return 1", "1", "key"]), bulks(&["key"]));
+    // SHUTDOWN is no-multi.
+    assert_eq!(c.cmd(&["MULTI"]), ok());
+    assert_eq!(error_text(&c.cmd(&["SHUTDOWN", "NOSAVE"])), "ERR Command not allowed inside a transaction");
+    assert_eq!(c.cmd(&["DISCARD"]), ok());
+    // Summaries are 7.0.15's.
+    let Frame::Array(docs) = c.cmd(&["COMMAND", "DOCS", "get"]) else { panic!() };
+    let Frame::Array(fields) = &docs[1] else { panic!() };
+    assert_eq!(fields[..2], [bulk("summary"), bulk("Get the value of a key")]);
+}

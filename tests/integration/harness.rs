@@ -142,3 +142,43 @@ pub fn error_text(f: &Frame) -> String {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+// --- Replication stream ----------------------------------------------------------------
+
+/// Attaches a replica connection (SYNC) and returns it with the RDB payload consumed.
+pub fn attach_replica(srv: &TestServer) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"SYNC\r\n").unwrap();
+    let mut header = Vec::new();
+    let mut byte = [0u8; 1];
+    // SYNC answers +FULLRESYNC first here (as PSYNC does), then the payload.
+    loop {
+        header.clear();
+        while !header.ends_with(b"\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            if header.is_empty() && byte[0] == b'\n' {
+                continue;
+            }
+            header.push(byte[0]);
+        }
+        if header.starts_with(b"$") {
+            break;
+        }
+    }
+    let len: usize = std::str::from_utf8(&header[1..header.len() - 2]).unwrap().parse().unwrap();
+    let mut rdb = vec![0u8; len];
+    s.read_exact(&mut rdb).unwrap();
+    s
+}
+
+pub fn read_stream_until(s: &mut TcpStream, marker: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    while !got.windows(marker.len()).any(|w| w == marker) {
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&chunk[..n]);
+    }
+    got
+}

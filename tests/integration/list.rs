@@ -322,3 +322,51 @@ fn a_key_deleted_or_retyped_while_waiting_does_not_serve() {
     c.cmd(&["LPUSH", "k", "b"]);
     assert_eq!(a.read(), bulks(&["k", "b"]));
 }
+
+/// Blocking and multi-key pops reach replicas as the plain pops they amount to, the same
+/// stream redis-server 7.0.15 sends for this script.
+#[test]
+fn blocking_and_multi_key_pops_replicate_as_plain_pops() {
+    let srv = server();
+    let mut replica = attach_replica(&srv);
+    let mut c = Conn::open(&srv);
+    let mut blocked = Conn::open(&srv);
+    blocked.send_cmd(&["BLPOP", "l", "0"]);
+    wait_blocked(&mut c, 1);
+    c.cmd(&["RPUSH", "l", "a", "b", "c"]);
+    assert_eq!(blocked.read(), bulks(&["l", "a"]));
+    c.cmd(&["BLPOP", "l", "0"]);
+    c.cmd(&["LMPOP", "1", "l", "RIGHT", "COUNT", "5"]);
+    c.cmd(&["RPUSH", "src", "x", "y"]);
+    c.cmd(&["BLMOVE", "src", "dst", "left", "RIGHT", "0"]);
+    c.cmd(&["BRPOPLPUSH", "src", "dst", "0"]);
+    c.cmd(&["RPUSH", "m", "1", "2", "3"]);
+    c.cmd(&["BLMPOP", "0", "1", "m", "LEFT", "COUNT", "2"]);
+    c.cmd(&["BRPOP", "m", "0"]);
+    c.cmd(&["SET", "end", "1"]);
+    let stream = String::from_utf8_lossy(&read_stream_until(&mut replica, b"end")).into_owned();
+    let commands: Vec<String> = stream
+        .split("*")
+        .filter_map(|cmd| {
+            let words: Vec<&str> = cmd.split("\r\n").skip(1).filter(|w| !w.starts_with('$') && !w.is_empty()).collect();
+            (!words.is_empty()).then(|| words.join(" "))
+        })
+        .filter(|c| c != "PING" && !c.starts_with("SELECT"))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "RPUSH l a b c",
+            "LPOP l",
+            "LPOP l",
+            "RPOP l 1",
+            "RPUSH src x y",
+            "LMOVE src dst left RIGHT",
+            "RPOPLPUSH src dst",
+            "RPUSH m 1 2 3",
+            "LPOP m 2",
+            "RPOP m",
+            "SET end 1",
+        ]
+    );
+}

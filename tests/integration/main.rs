@@ -7,6 +7,7 @@ mod http;
 
 mod connection;
 mod eviction;
+mod geo;
 mod hash;
 mod introspection;
 mod keyspace;
@@ -15,7 +16,9 @@ mod protocol;
 mod pubsub;
 mod rest;
 mod rest_proxy;
+mod scripting;
 mod set;
+mod sort;
 mod stream;
 mod strings;
 mod zset;

@@ -582,6 +582,43 @@ fn psubscribe_streams_keyspace_events() {
     wait_until("the pattern to be released", || srv.shared.lock().pubsub.patterns.is_empty());
 }
 
+fn monitors(srv: &TestServer) -> usize {
+    srv.shared.lock().introspection.monitors.len()
+}
+
+#[test]
+fn monitor_streams_commands_as_events() {
+    let srv = server_with("http-token tok\nhttp-readonly-token ro");
+    let mut mon = Http::connect(srv.http_port);
+    mon.send("POST", "/monitor", &[("Authorization", "Bearer tok")], None);
+    let head = mon.read_head();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    let mut text = String::new();
+    mon.read_stream_until(&mut text, "data: \"OK\"\n\n");
+    assert_eq!(monitors(&srv), 1);
+    let mut c = Conn::open(&srv);
+    assert_eq!(c.cmd(&["SET", "k", "a b"]), ok());
+    mon.read_stream_until(&mut text, "\"SET\" \"k\" \"a b\"\n\n");
+    // One event per command, in MONITOR's format: `<time> [<db> <addr>] "arg" ...`.
+    let line = text.lines().find(|l| l.contains("\"SET\"")).unwrap_or_default().to_string();
+    let rest = line.strip_prefix("data: ").expect("a data line");
+    let (time, tail) = rest.split_once(' ').expect("time then client");
+    assert!(time.parse::<f64>().is_ok(), "{line}");
+    assert!(tail.starts_with("[0 127.0.0.1:"), "{line}");
+    // A read-only token may not monitor; closing the stream stops monitoring.
+    let r = http(srv.http_port, "POST", "/monitor", &[("Authorization", "Bearer ro")], None);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("NOPERM"), "{}", r.text());
+    drop(mon);
+    assert_eq!(c.cmd(&["PING"]), Frame::Simple(b"PONG".to_vec()));
+    wait_until("the monitor to be released", || {
+        // The stream notices the closed connection when the next line is sent to it.
+        let _ = c.cmd(&["PING"]);
+        srv.shared.lock().clients.iter().all(|cl| !cl.has(spinel_engine::client::flags::MONITOR))
+    });
+}
+
 #[test]
 fn blocking_commands_do_not_wait() {
     let srv = server();

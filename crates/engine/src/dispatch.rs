@@ -45,26 +45,36 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
     Reply::Error(e)
 }
 
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// Redis's writeCommandsDeniedByDiskError (the RDB part): the last background save failed,
 /// save points are configured and `stop-writes-on-bgsave-error` is on.
-fn writes_denied_by_disk_error(srv: &Server) -> bool {
+pub(crate) fn writes_denied_by_disk_error(srv: &Server) -> bool {
     !srv.persistence.last_bgsave_ok
         && srv.config.bool("stop-writes-on-bgsave-error")
         && !srv.config.save_points().is_empty()
 }
 
-/// Whether the command writes (an EXEC counts as writing if a queued command does).
-fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
-    if cmd.flags & spec::WRITE != 0 {
+/// The command's flags for this call: a script declares its own (a shebang, a function's
+/// flags), as Redis's getCommandFlags does for EVAL and FCALL.
+fn command_flags(srv: &Server, cmd: &Command, args: &[&[u8]]) -> u64 {
+    if cmd.spec.group == spec::Group::Scripting {
+        crate::script::command_flags(srv, cmd, args)
+    } else {
+        cmd.flags
+    }
+}
+
+/// Whether the command has one of `flags`; an EXEC has it if a queued command does.
+fn has_flag(srv: &Server, slot: usize, cmd: &Command, cmd_flags: u64, flags: u64) -> bool {
+    if cmd_flags & flags != 0 {
         return true;
     }
     if cmd.top_name() == "exec" {
         if let Some(m) = &srv.clients[slot].multi {
             return m.queue.iter().any(|q| {
                 let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
-                matches!(srv.commands.lookup(&args), Found::Command(c) if c.flags & spec::WRITE != 0)
+                matches!(srv.commands.lookup(&args), Found::Command(c) if command_flags(srv, c, &args) & flags != 0)
             });
         }
     }
@@ -149,14 +159,19 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
+    let flags = command_flags(srv, cmd, args);
     if srv.evict.config.maxmemory != 0 {
-        if let Some(e) = check_oom(srv, slot, cmd, in_multi) {
+        if let Some(e) = check_oom(srv, slot, cmd, flags, in_multi) {
             return reject(srv, slot, Some(cmd), e);
         }
     }
     crate::tracking::before_command(srv);
-    if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
+    let is_write = has_flag(srv, slot, cmd, flags, spec::WRITE);
+    if (is_write || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
         return reject(srv, slot, Some(cmd), err(MISCONF));
+    }
+    if is_write && srv.tunables.min_replicas_to_write > 0 && !crate::script::run::good_replicas(srv) {
+        return reject(srv, slot, Some(cmd), err("NOREPLICAS Not enough good replicas to write."));
     }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(
@@ -174,7 +189,7 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     {
         return reject(srv, slot, Some(cmd), err("ERR Replica can't interact with the keyspace"));
     }
-    if must_wait_for_pause(srv, slot, cmd) {
+    if must_wait_for_pause(srv, slot, cmd, flags) {
         let now = srv.fx.now_ms;
         let state = crate::client::BlockState {
             db: srv.clients[slot].db,
@@ -205,27 +220,25 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
 }
 
 /// The maxmemory gate of Redis's processCommand: evict what the policy allows, then refuse
-/// deny-oom commands (and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, whose queue
-/// would grow without bound) if memory is still over the limit. Reads and deletions run.
-fn check_oom(srv: &mut Server, slot: usize, cmd: &Command, in_multi: bool) -> Option<Error> {
+/// deny-oom commands (a script's own flags decide for EVAL/FCALL; an EXEC is deny-oom if a
+/// queued command is) and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, whose queue would
+/// grow without bound, if memory is still over the limit. Reads and deletions run.
+fn check_oom(srv: &mut Server, slot: usize, cmd: &Command, flags: u64, in_multi: bool) -> Option<Error> {
     let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Evict::Fail;
     // Evictions propagate as their own DELs, before the command's writes.
     crate::replication::flush_pending(srv, false);
-    let mut reject_on_oom = effective_flags(srv, slot, cmd) & spec::DENYOOM != 0;
-    if in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset") {
-        reject_on_oom = true;
-    }
-    if out_of_memory && reject_on_oom {
+    // Scripts judge their deny-oom calls by the state at their start (pre_command_oom_state).
+    srv.evict.pre_command_oom = out_of_memory;
+    let queues_in_oom = in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset");
+    if out_of_memory && (queues_in_oom || has_flag(srv, slot, cmd, flags, spec::DENYOOM)) {
         return Some(err(crate::evict::OOM_ERROR));
     }
-    // Scripts and transactions judge their deny-oom commands by the state at their start.
-    srv.evict.pre_command_oom = out_of_memory;
     None
 }
 
 /// Whether CLIENT PAUSE holds this command back: all commands under PAUSE ALL, commands
 /// that may write (or an EXEC of such) under PAUSE WRITE.
-fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
+fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command, cmd_flags: u64) -> bool {
     if srv.pause.until_ms == 0 {
         return false;
     }
@@ -236,15 +249,7 @@ fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
     if !srv.pause.writes_only {
         return true;
     }
-    let may_write = |flags: u64| flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
-    if cmd.top_name() == "exec" {
-        let queue = srv.clients[slot].multi.as_ref().map(|m| m.queue.clone()).unwrap_or_default();
-        return queue.iter().any(|q| {
-            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
-            matches!(srv.commands.lookup(&args), Found::Command(c) if may_write(c.flags))
-        });
-    }
-    may_write(cmd.flags)
+    has_flag(srv, slot, cmd, cmd_flags, spec::WRITE | spec::MAY_REPLICATE)
 }
 
 /// Redis's call(): runs a validated command, timing it and updating command and error stats.
@@ -295,7 +300,9 @@ fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8
     {
         reply.for_each_error(&mut |e| {
             failed = true;
-            codes.push(e.code());
+            if !matches!(e, Error::Counted(_)) {
+                codes.push(e.code());
+            }
         });
     }
     if failed {

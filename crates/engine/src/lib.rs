@@ -24,6 +24,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod replication;
 pub mod reply;
+pub mod script;
 pub mod server;
 pub mod tracking;
 pub mod types;

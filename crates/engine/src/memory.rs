@@ -5,7 +5,7 @@
 //! class of each allocation to one relaxed atomic counter (as zmalloc does with
 //! malloc_usable_size), so reading it before each command costs one load and maxmemory means
 //! what it says. Without the wrapper (an embedded engine, the in-process test server) the
-//! allocator probe's figure is used instead, and 0 when there is none.
+//! allocator probe's figure is used instead, and the process RSS when there is none.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -88,11 +88,13 @@ pub fn counted() -> Option<u64> {
     COUNTING.load(Ordering::Relaxed).then(|| USED.load(Ordering::Relaxed).max(0) as u64)
 }
 
-/// Redis's used_memory: the counter when the allocator counts, else the probe's figure.
+/// Redis's used_memory: the counter when the allocator counts, else the probe's figure, else
+/// (an embedded engine with neither, like the in-process test server) the process RSS.
 pub fn used_memory(srv: &Server) -> u64 {
-    match counted() {
-        Some(n) => n,
-        None => srv.memory_probe.map_or(0, |f| f().allocated),
+    match (counted(), srv.memory_probe) {
+        (Some(n), _) => n,
+        (None, Some(probe)) => probe().allocated,
+        (None, None) => process_rss(),
     }
 }
 

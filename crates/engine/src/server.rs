@@ -118,9 +118,8 @@ pub struct Server {
     /// Configuration read on hot paths, refreshed by `apply_config`.
     pub tunables: Tunables,
     pub cron: crate::cron::CronState,
-    /// Function libraries by name (FUNCTION LOAD); the code and functions come with the
-    /// scripting engine.
-    pub functions: BTreeMap<String, ()>,
+    /// The Lua engine: EVAL scripts, function libraries, the running script's state.
+    pub scripts: crate::script::ScriptEngine,
     pub repl: crate::replication::Replication,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
@@ -140,6 +139,11 @@ pub struct Tunables {
     pub protected_mode: bool,
     pub active_expire_effort: i64,
     pub normal_obuf_limit: (u64, u64, u64),
+    /// `maxmemory` (0: no limit), for the deny-oom check.
+    pub maxmemory: i64,
+    /// `min-replicas-to-write` (0: off) and `min-replicas-max-lag`.
+    pub min_replicas_to_write: i64,
+    pub min_replicas_max_lag: i64,
 }
 
 /// Redis's instantaneous metrics: rates sampled by the cron every 100 ms, averaged over the
@@ -244,13 +248,43 @@ impl Server {
             latency_tracking: true,
             tunables: Tunables::default(),
             cron: Default::default(),
-            functions: BTreeMap::new(),
+            scripts: crate::script::ScriptEngine::default(),
             repl: Default::default(),
             cron_paused: false,
             clock: Default::default(),
         };
         srv.apply_config();
+        srv.add_script_clients();
         srv
+    }
+
+    /// Replaces the scripting engine by one whose Lua VMs may hold at most `bytes` (tests of
+    /// the memory bound use a small one).
+    pub fn set_lua_memory_limit(&mut self, bytes: usize) {
+        let (eval_client, function_client) = (self.scripts.eval_client, self.scripts.function_client);
+        self.scripts = crate::script::ScriptEngine::new(bytes);
+        self.scripts.eval_client = eval_client;
+        self.scripts.function_client = function_client;
+        self.lua_memory = self.scripts.eval_vm_memory() as u64;
+    }
+
+    /// The internal clients scripts run their commands as (one per Lua VM, as Redis creates
+    /// them at start-up, so the first connection gets id 3 as in Redis).
+    fn add_script_clients(&mut self) {
+        let now = crate::util::time::now_ms();
+        for eval in [true, false] {
+            let slot = self.clients.add(now);
+            let c = &mut self.clients[slot];
+            c.set(flags::INTERNAL, true);
+            c.set(flags::SCRIPT, true);
+            c.authenticated = true;
+            if eval {
+                self.scripts.eval_client = slot;
+            } else {
+                self.scripts.function_client = slot;
+            }
+        }
+        self.lua_memory = self.scripts.eval_vm_memory() as u64;
     }
 
     /// Copies configuration values that the engine reads on hot paths into their runtime
@@ -271,6 +305,9 @@ impl Server {
             protected_mode: self.config.bool("protected-mode"),
             active_expire_effort: self.config.int("active-expire-effort"),
             normal_obuf_limit: (limits[0].hard, limits[0].soft, limits[0].soft_seconds),
+            maxmemory: self.config.int("maxmemory"),
+            min_replicas_to_write: self.config.int("min-replicas-to-write"),
+            min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
         };
         crate::evict::configure(self);
         let policy = self.config.enum_name("maxmemory-policy");

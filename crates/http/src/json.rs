@@ -113,7 +113,9 @@ pub fn reply(out: &mut Vec<u8>, r: &Reply, enc: Encoding) {
             let n = spinel_resp::write::format_g17(*d, &mut buf);
             write_value_str(out, &buf[..n], enc);
         }
-        Reply::DoubleText(t) | Reply::BigNumber(t) | Reply::Verbatim(t) => write_value_str(out, t, enc),
+        Reply::DoubleText(t) | Reply::BigNumber(t) | Reply::Verbatim(t) | Reply::VerbatimFormat(_, t) => {
+            write_value_str(out, t, enc)
+        }
         Reply::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
         // Attributes are out-of-band metadata (RESP3 only): the value is what counts.
         Reply::Attribute(_, inner) => reply(out, inner, enc),

@@ -3,7 +3,7 @@
 //! The wire rules are those of /work/shared/REST-API.md (kept as docs/REST-API.md): `POST /`
 //! with one JSON command, `/pipeline`, `/multi-exec`, the path form (`GET /set/k/v?EX=10`),
 //! `Upstash-Encoding: base64`, `Upstash-Response-Format: resp2`, `upstash-sync-token`, SSE
-//! `/subscribe/<channel>` and `/psubscribe/<pattern>`, CORS, JSON errors with 400/401/405.
+//! `/subscribe/<channel>`, `/psubscribe/<pattern>` and `/monitor`, CORS, JSON errors with 400/401/405.
 //!
 //! ## Layout
 //! * [`service`]: the hyper service: methods, CORS, routing, auth, the body limit, responses.

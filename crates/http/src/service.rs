@@ -6,7 +6,7 @@
 //! Routes (no path prefix; leading slashes are collapsed, so `//pipeline` works):
 //! * `GET|HEAD /` with no command: health JSON, without authentication.
 //! * `/` with a JSON body: one command. `/pipeline`, `/multi-exec`: arrays of commands.
-//! * `/subscribe/<channel>`, `/psubscribe/<pattern>`: server-sent events.
+//! * `/subscribe/<channel>`, `/psubscribe/<pattern>`, `/monitor`: server-sent events.
 //! * anything else: the path form, `/<command>/<arg>/…`.
 //!
 //! Errors are JSON: 401 `{"error":"Unauthorized"}` for a missing, malformed or unknown token;
@@ -65,6 +65,7 @@ enum Route {
     Pipeline,
     MultiExec,
     Subscribe { pattern: bool, name: Vec<u8> },
+    Monitor,
     PathForm,
 }
 
@@ -123,6 +124,7 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
         [kind @ ("subscribe" | "psubscribe"), name] => {
             Route::Subscribe { pattern: *kind == "psubscribe", name: request::percent_decode(name.as_bytes()) }
         }
+        ["monitor"] if method == Method::POST || method == Method::GET => Route::Monitor,
         _ => Route::PathForm,
     };
     if let Route::Health = route {
@@ -179,8 +181,10 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
         Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
     };
 
-    if let Route::Subscribe { pattern, name } = route {
-        return subscribe(gw, peer, &principal, pattern, name).await;
+    match route {
+        Route::Subscribe { pattern, name } => return subscribe(gw, peer, &principal, pattern, name).await,
+        Route::Monitor => return monitor(gw, peer, &principal).await,
+        _ => {}
     }
     let (cmds, multi, single) = match parse(&route, &segs, &body, query.as_deref()) {
         Ok(v) => v,
@@ -296,6 +300,32 @@ async fn subscribe(gw: &Gateway, peer: &str, principal: &Principal, pattern: boo
         },
         _ => return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, "ERR internal error"),
     };
+    event_stream(gw, body)
+}
+
+/// `/monitor`: MONITOR as server-sent events. MONITOR is an admin command, so a read-only
+/// token gets the NOPERM a read-only token gets for MONITOR through `POST /`.
+async fn monitor(gw: &Gateway, peer: &str, principal: &Principal) -> Response<Body> {
+    let body = match (&gw.backend, principal) {
+        (Backend::Local(_), Principal::Local(Access::ReadOnly)) => {
+            return json_error(
+                gw,
+                StatusCode::BAD_REQUEST,
+                "NOPERM this user has no permissions to run the 'monitor' command or its subcommand",
+            )
+        }
+        (Backend::Local(local), Principal::Local(_)) => crate::sse::local_monitor(local.engine.clone(), peer),
+        (Backend::Proxy(proxy), Principal::Proxy(pool)) => match proxy.monitor(pool).await {
+            Ok(conn) => crate::sse::proxied_monitor(conn),
+            Err(e) => return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, &e),
+        },
+        _ => return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, "ERR internal error"),
+    };
+    event_stream(gw, body)
+}
+
+/// A `text/event-stream` response that intermediaries must neither cache nor buffer.
+fn event_stream(gw: &Gateway, body: Body) -> Response<Body> {
     let mut resp = respond(gw, StatusCode::OK, "text/event-stream", body);
     let h = resp.headers_mut();
     h.insert("cache-control", HeaderValue::from_static("no-cache"));

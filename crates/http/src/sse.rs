@@ -1,4 +1,5 @@
-//! `POST /subscribe/<channel>` and `POST /psubscribe/<pattern>` as server-sent events.
+//! `POST /subscribe/<channel>`, `POST /psubscribe/<pattern>` and `POST /monitor` as server-sent
+//! events.
 //!
 //! The stream starts with `data: subscribe,<channel>,1` (or `psubscribe,<pattern>,1`), then
 //! one event per message: `data: message,<channel>,<payload>` or
@@ -66,8 +67,46 @@ pub fn message_event(frame: &Frame) -> Option<Bytes> {
     }
 }
 
+/// The event for a MONITOR line (a status frame), if it is one.
+pub fn monitor_event(frame: &Frame) -> Option<Bytes> {
+    match frame {
+        Frame::Simple(line) => Some(event(&[line])),
+        _ => None,
+    }
+}
+
 /// Starts a local subscription stream.
 pub fn local(engine: Arc<dyn Engine>, peer: &str, pattern: bool, name: Vec<u8>) -> Body {
+    let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
+    let first = event(&[kind, &name, b"1"]);
+    local_stream(engine, peer, first, message_event, |srv, slot| {
+        if pattern {
+            spinel_engine::pubsub::subscribe_pattern(srv, slot, &name);
+        } else {
+            spinel_engine::pubsub::subscribe_channel(srv, slot, &name);
+        }
+    })
+}
+
+/// Starts a local MONITOR stream: `data: "OK"`, then one event per command executed.
+pub fn local_monitor(engine: Arc<dyn Engine>, peer: &str) -> Body {
+    local_stream(engine, peer, event(&[b"\"OK\""]), monitor_event, |srv, slot| {
+        let c = &mut srv.clients[slot];
+        c.set(flags::MONITOR, true);
+        let id = c.id;
+        srv.introspection.monitors.push(id);
+    })
+}
+
+/// A stream fed by an internal client: `setup` puts the client in the mode that fills its
+/// outbox, `to_event` picks the frames that become events.
+fn local_stream(
+    engine: Arc<dyn Engine>,
+    peer: &str,
+    first: Bytes,
+    to_event: fn(&Frame) -> Option<Bytes>,
+    setup: impl FnOnce(&mut spinel_engine::server::Server, usize),
+) -> Body {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
     let notify = Arc::new(Notify::new());
     let waker: Waker = {
@@ -80,15 +119,10 @@ pub fn local(engine: Arc<dyn Engine>, peer: &str, pattern: bool, name: Vec<u8>) 
         let c = &mut srv.clients[slot];
         c.set(flags::INTERNAL, true);
         c.authenticated = true;
-        if pattern {
-            spinel_engine::pubsub::subscribe_pattern(&mut srv, slot, &name);
-        } else {
-            spinel_engine::pubsub::subscribe_channel(&mut srv, slot, &name);
-        }
+        setup(&mut srv, slot);
         (slot, id)
     };
-    let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
-    let _ = tx.try_send(event(&[kind, &name, b"1"]));
+    let _ = tx.try_send(first);
     tokio::spawn(async move {
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         let mut pending: Vec<u8> = Vec::new();
@@ -105,7 +139,7 @@ pub fn local(engine: Arc<dyn Engine>, peer: &str, pattern: bool, name: Vec<u8>) 
                     let mut used = 0;
                     while let Ok(Some((frame, n))) = Frame::decode(&pending[used..]) {
                         used += n;
-                        if let Some(ev) = message_event(&frame) {
+                        if let Some(ev) = to_event(&frame) {
                             if tx.send(ev).await.is_err() {
                                 break 'stream;
                             }
@@ -130,17 +164,26 @@ pub fn local(engine: Arc<dyn Engine>, peer: &str, pattern: bool, name: Vec<u8>) 
 }
 
 /// Starts a subscription stream on a dedicated backend connection (proxy mode).
-pub fn proxied(mut conn: crate::proxy::conn::Conn, pattern: bool, name: Vec<u8>) -> Body {
-    let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+pub fn proxied(conn: crate::proxy::conn::Conn, pattern: bool, name: Vec<u8>) -> Body {
     let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
-    let _ = tx.try_send(event(&[kind, &name, b"1"]));
+    proxied_stream(conn, event(&[kind, &name, b"1"]), message_event)
+}
+
+/// Starts a MONITOR stream on a dedicated backend connection (proxy mode).
+pub fn proxied_monitor(conn: crate::proxy::conn::Conn) -> Body {
+    proxied_stream(conn, event(&[b"\"OK\""]), monitor_event)
+}
+
+fn proxied_stream(mut conn: crate::proxy::conn::Conn, first: Bytes, to_event: fn(&Frame) -> Option<Bytes>) -> Body {
+    let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
+    let _ = tx.try_send(first);
     tokio::spawn(async move {
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         loop {
             tokio::select! {
                 frame = conn.read_frame() => {
                     let Ok(frame) = frame else { break };
-                    if let Some(ev) = message_event(&frame) {
+                    if let Some(ev) = to_event(&frame) {
                         if tx.send(ev).await.is_err() {
                             break;
                         }
@@ -154,7 +197,7 @@ pub fn proxied(mut conn: crate::proxy::conn::Conn, pattern: bool, name: Vec<u8>)
                 _ = tx.closed() => break,
             }
         }
-        // Dropping the connection closes it: the backend forgets the subscription.
+        // Dropping the connection closes it: the backend forgets the subscription or monitor.
     });
     Body::Stream(rx)
 }

@@ -31,6 +31,10 @@ pub struct Options {
     pub malloc_purge: Option<fn()>,
 }
 
+/// Stack size of the threads scripts run on: converting a deeply nested script reply
+/// recurses once per Lua stack slot (up to Lua's 8000), as Redis does.
+const SCRIPT_THREAD_STACK: usize = 16 << 20;
+
 fn version_line() -> String {
     format!(
         "Spinel server v={} (Redis {} compatible) malloc=jemalloc-5.3.0 bits=64",
@@ -102,9 +106,13 @@ pub fn main_with(options: Options) {
     log::warning("Configuration loaded");
     let io_threads = config.int("io-threads").max(1) as usize;
     let runtime = if io_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread().enable_all().thread_stack_size(SCRIPT_THREAD_STACK).build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(io_threads).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(io_threads)
+            .thread_stack_size(SCRIPT_THREAD_STACK)
+            .enable_all()
+            .build()
     };
     let runtime = match runtime {
         Ok(rt) => rt,
@@ -337,7 +345,11 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("test runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .thread_stack_size(SCRIPT_THREAD_STACK)
+                .build()
+                .expect("test runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind test port");
                 let port = listener.local_addr().expect("local addr").port();
@@ -373,13 +385,13 @@ impl Drop for TestServer {
 
 /// Runs the engine's cron `hz` times a second.
 async fn cron_loop(shared: SharedRef) {
-    let mut hz = shared.lock().tunables.hz.max(1);
+    let mut hz = shared.lock_async().await.tunables.hz.max(1);
     let mut tick = tokio::time::interval(Duration::from_millis((1000 / hz) as u64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let current = {
-            let mut srv = shared.lock();
+            let mut srv = shared.lock_async().await;
             spinel_engine::cron::run(&mut srv);
             if srv.shutdown.is_some() {
                 shared.shutdown.notify_one();
@@ -413,7 +425,7 @@ async fn wait_for_shutdown(shared: &SharedRef) {
             return;
         }
         log::warning(&format!("Received {name} scheduling shutdown..."));
-        let mut srv = shared.lock();
+        let mut srv = shared.lock_async().await;
         log::warning("User requested shutdown...");
         if !srv.config.save_points().is_empty() {
             log::notice("Saving the final RDB snapshot before exiting.");

@@ -1,8 +1,17 @@
 //! The engine as the network layer shares it: one mutex, taken once per batch of pipelined
 //! commands, and a notification for shutdown.
+//!
+//! Scripts are the exception to "the lock is never held for long": a script command runs on
+//! a blocking thread that holds the lock until the script ends (see docs/ARCHITECTURE.md,
+//! concurrency). Tasks on the runtime therefore never block on the lock while a script
+//! thread holds it: [`Shared::lock_async`] waits for it asynchronously, and
+//! [`Shared::lock_for_commands`] reports when the script ran past `busy-reply-threshold`, so
+//! the connection answers `-BUSY` (and SCRIPT KILL, SHUTDOWN NOSAVE) without the engine.
 
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use spinel_engine::script::busy::ScriptWatch;
 use spinel_engine::server::Server;
 use tokio::sync::Notify;
 
@@ -10,19 +19,99 @@ pub struct Shared {
     engine: Mutex<Server>,
     /// Signalled when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
+    /// The running script, readable without the lock.
+    pub script: Arc<ScriptWatch>,
+    /// Signalled when a script times out, ends, or a script thread releases the engine.
+    script_changed: Notify,
 }
 
 pub type SharedRef = Arc<Shared>;
 
+/// What a connection gets to run its commands with.
+pub enum Access<'a> {
+    Locked(MutexGuard<'a, Server>),
+    /// Another client's script is past the busy threshold: answer without the engine.
+    Busy,
+}
+
 impl Shared {
     pub fn new(server: Server) -> SharedRef {
-        Arc::new(Shared { engine: Mutex::new(server), shutdown: Notify::new() })
+        let script = server.scripts.watch.clone();
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(server),
+            shutdown: Notify::new(),
+            script: script.clone(),
+            script_changed: Notify::new(),
+        });
+        let weak = Arc::downgrade(&shared);
+        script.set_on_change(Arc::new(move || {
+            if let Some(s) = weak.upgrade() {
+                s.script_changed.notify_waiters();
+            }
+        }));
+        shared
     }
 
-    /// Locks the engine. A panic while it was held leaves a consistent-enough state for
-    /// Redis-style "log and go on", so poisoning is ignored.
+    /// Locks the engine, blocking the calling thread. Only for threads that may block (a
+    /// script thread, start-up); runtime tasks use [`Shared::lock_async`]. A panic while it
+    /// was held leaves a consistent-enough state for Redis-style "log and go on", so
+    /// poisoning is ignored.
     pub fn lock(&self) -> MutexGuard<'_, Server> {
         self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn try_lock(&self) -> Option<MutexGuard<'_, Server>> {
+        match self.engine.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Locks the engine from a runtime task: immediately when it is free (always, unless a
+    /// script runs), otherwise waiting without blocking the thread.
+    pub async fn lock_async(&self) -> MutexGuard<'_, Server> {
+        loop {
+            match self.acquire(false).await {
+                Access::Locked(g) => return g,
+                Access::Busy => continue,
+            }
+        }
+    }
+
+    /// Locks the engine to run a client's commands, or reports that a script is busy.
+    pub async fn lock_for_commands(&self) -> Access<'_> {
+        self.acquire(true).await
+    }
+
+    async fn acquire(&self, report_busy: bool) -> Access<'_> {
+        loop {
+            if let Some(g) = self.try_lock() {
+                return Access::Locked(g);
+            }
+            if !self.script.hopping() {
+                // Plain contention between I/O threads (io-threads > 1): a short wait.
+                return Access::Locked(self.lock());
+            }
+            let mut notified = pin!(self.script_changed.notified());
+            notified.as_mut().enable();
+            if report_busy && self.script.is_timedout() {
+                return Access::Busy;
+            }
+            if let Some(g) = self.try_lock() {
+                return Access::Locked(g);
+            }
+            if !self.script.hopping() {
+                continue;
+            }
+            notified.await;
+        }
+    }
+
+    /// Wakes the tasks waiting for the engine after a script thread released it.
+    pub fn script_thread_done(&self) {
+        self.script.hop_end();
+        self.script_changed.notify_waiters();
     }
 }
 

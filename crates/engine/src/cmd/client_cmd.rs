@@ -35,8 +35,11 @@ const fn sub(
 }
 
 static SUBCOMMANDS: &[CommandSpec] = &[
-    sub("id", 2, NOSCRIPT | LOADING | STALE, client_id, "5.0.0", "Returns the unique client ID of the connection.", ""),
-    sub("info", 2, NOSCRIPT | LOADING | STALE, client_info, "6.2.0", "Returns information about the connection.", ""),
+    sub("id", 2, NOSCRIPT | LOADING | STALE, client_id, "5.0.0", "Returns the client ID for the current connection", ""),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub("info", 2, NOSCRIPT | LOADING | STALE, client_info, "6.2.0", "Returns information about the current client connection.", "")
+    },
     CommandSpec {
         complexity: "O(N) where N is the number of client connections",
         tips: &["nondeterministic_output"],
@@ -46,8 +49,9 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             ("6.0.0", "Added `user` field."),
             ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
             ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+            ("7.0.3", "Added `ssub` field."),
         ],
-        ..sub("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list, "2.4.0", "Lists open connections.", "[TYPE client-type=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID client-id:integer...]")
+        ..sub("list", -2, ADMIN | NOSCRIPT | LOADING | STALE, client_list, "2.4.0", "Get the list of client connections", "TYPE normal_master_replica_pubsub=[NORMAL|MASTER|REPLICA|PUBSUB]{5.0.0} ID id=[client-id:integer...]{6.2.0}")
     },
     CommandSpec {
         complexity: "O(N) where N is the number of client connections",
@@ -58,23 +62,23 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
             ("6.2.0", "`LADDR` option."),
         ],
-        ..sub("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill, "2.4.0", "Terminates open connections.", "filter=(old-format=ip:port|new-format=([ID client-id:integer] [TYPE client-type=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no])...)")
+        ..sub("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_kill, "2.4.0", "Kill the connection of a client", "filter=(ip:port:string{deprecated 2.8.12}|new-format=([ID client-id:integer]{2.8.12}|TYPE normal_master_slave_pubsub=[NORMAL|MASTER{3.2.0}|SLAVE|REPLICA{5.0.0}|PUBSUB]{2.8.12}|[USER username]|[ADDR ip:port:string]|[LADDR ip:port:string]{6.2.0}|[SKIPME yes/no])...)")
     },
-    sub("setname", 3, NOSCRIPT | LOADING | STALE, client_setname, "2.6.9", "Sets the connection name.", "connection-name"),
-    sub("getname", 2, NOSCRIPT | LOADING | STALE, client_getname, "2.6.9", "Returns the name of the connection.", ""),
-    sub("reply", 3, NOSCRIPT | LOADING | STALE, client_reply, "3.2.0", "Instructs the server whether to reply to commands.", "action=(ON|OFF|SKIP)"),
-    sub("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict, "7.0.0", "Sets the client eviction mode of the connection.", "enabled=(ON|OFF)"),
+    sub("setname", 3, NOSCRIPT | LOADING | STALE, client_setname, "2.6.9", "Set the current connection name", "connection-name"),
+    sub("getname", 2, NOSCRIPT | LOADING | STALE, client_getname, "2.6.9", "Get the current connection name", ""),
+    sub("reply", 3, NOSCRIPT | LOADING | STALE, client_reply, "3.2.0", "Instruct the server whether to reply to commands", "on_off_skip=(ON|OFF|SKIP)"),
+    sub("no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, client_no_evict, "7.0.0", "Set client eviction mode for the current connection", "enabled=(ON|OFF)"),
     CommandSpec {
         history: &[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")],
-        ..sub("pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_pause, "3.0.0", "Suspends commands processing.", "timeout:integer mode=[WRITE|ALL]")
+        ..sub("pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_pause, "2.9.50", "Stop processing commands from clients for some time", "timeout:integer mode=[WRITE|ALL]{6.2.0}")
     },
     CommandSpec {
         complexity: "O(N) Where N is the number of paused clients",
-        ..sub("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, client_unpause, "6.2.0", "Resumes processing commands from paused clients.", "")
+        ..sub("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, client_unpause, "6.2.0", "Resume processing of clients that were paused", "")
     },
     CommandSpec {
         complexity: "O(log N) where N is the number of client connections",
-        ..sub("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "client-id:integer unblock-type=[TIMEOUT|ERROR]")
+        ..sub("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", "client-id:integer timeout_error=[TIMEOUT|ERROR]")
     },
     CommandSpec {
         complexity: "O(1). Some options may introduce additional complexity.",
@@ -85,7 +89,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
     sub("trackinginfo", 2, NOSCRIPT | LOADING | STALE | SENTINEL, client_trackinginfo, "6.2.0", "Return information about server assisted client side caching for the current connection", ""),
     CommandSpec {
         acl: CONN,
-        ..sub("help", 2, LOADING | STALE, client_help, "5.0.0", "Returns helpful text about the different subcommands.", "")
+        ..sub("help", 2, LOADING | STALE, client_help, "5.0.0", "Show helpful text about the different subcommands", "")
     },
 ];
 
@@ -94,7 +98,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     arity: -2,
     group: Group::Connection,
     since: "2.4.0",
-    summary: "A container for client connection commands.",
+    summary: "A container for client connection commands",
     complexity: "Depends on subcommand.",
     subcommands: SUBCOMMANDS,
     ..CommandSpec::DEFAULT

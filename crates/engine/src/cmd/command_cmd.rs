@@ -36,7 +36,7 @@ const fn sub(
 }
 
 static SUBCOMMANDS: &[CommandSpec] = &[
-    sub("count", 2, command_count, "2.8.13", "Returns a count of commands.", "O(1)", ""),
+    sub("count", 2, command_count, "2.8.13", "Get total number of Redis commands", "O(1)", ""),
     CommandSpec {
         tips: &["nondeterministic_output_order"],
         ..sub(
@@ -44,7 +44,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             -2,
             command_list,
             "7.0.0",
-            "Returns a list of command names.",
+            "Get an array of Redis command names",
             "O(N) where N is the total number of Redis commands",
             "[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]",
         )
@@ -57,7 +57,7 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             -2,
             command_info,
             "2.8.13",
-            "Returns information about one, multiple or all commands.",
+            "Get array of specific Redis command details, or all when no argument is given.",
             "O(N) where N is the number of commands to look up",
             "[command-name...]",
         )
@@ -69,30 +69,30 @@ static SUBCOMMANDS: &[CommandSpec] = &[
             -2,
             command_docs,
             "7.0.0",
-            "Returns documentary information about one, multiple or all commands.",
+            "Get array of specific Redis command documentation",
             "O(N) where N is the number of commands to look up",
             "[command-name...]",
         )
     },
     sub(
         "getkeys",
-        -3,
+        -4,
         command_getkeys,
         "2.8.13",
-        "Extracts the key names from an arbitrary command.",
+        "Extract keys given a full Redis command",
         "O(N) where N is the number of arguments to the command",
-        "command arg...",
+        "",
     ),
     sub(
         "getkeysandflags",
-        -3,
+        -4,
         command_getkeysandflags,
         "7.0.0",
-        "Extracts the key names and access flags for an arbitrary command.",
+        "Extract keys and access flags given a full Redis command",
         "O(N) where N is the number of arguments to the command",
-        "command arg...",
+        "",
     ),
-    sub("help", 2, command_help, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)", ""),
+    sub("help", 2, command_help, "5.0.0", "Show helpful text about the different subcommands", "O(1)", ""),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
@@ -103,7 +103,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     handler: Some(command_all),
     group: Group::Server,
     since: "2.8.13",
-    summary: "Returns detailed information about all commands.",
+    summary: "Get array of Redis command details",
     complexity: "O(N) where N is the total number of Redis commands",
     subcommands: SUBCOMMANDS,
     tips: &["nondeterministic_output_order"],
@@ -412,7 +412,10 @@ fn getkeys_generic(ctx: &mut Ctx, args: &[&[u8]], with_flags: bool) -> CmdResult
     if !cmd.arity_ok(full.len()) {
         return Err(err("ERR Invalid number of arguments specified for command"));
     }
-    match command_keys(cmd, full).filter(|k| !k.is_empty() || cmd.flags & spec::NO_MANDATORY_KEYS != 0) {
+    // No keys found (or the key specs could not be applied, as `EVAL s 0`): an empty list for
+    // commands whose keys are optional, an error for the others.
+    match command_keys(cmd, full).filter(|k| !k.is_empty()) {
+        None if cmd.flags & spec::NO_MANDATORY_KEYS != 0 => Ok(Reply::Array(Vec::new())),
         None => Err(err("ERR Invalid arguments specified for command")),
         Some(keys) => Ok(Reply::Array(
             keys.into_iter()

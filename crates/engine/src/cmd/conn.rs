@@ -18,7 +18,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: CONN,
         handler: Some(ping),
         group: Group::Connection,
-        summary: "Returns the server's liveliness response.",
+        summary: "Ping the server",
         complexity: "O(1)",
         args: "[message]",
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
@@ -31,7 +31,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: CONN,
         handler: Some(echo),
         group: Group::Connection,
-        summary: "Returns the given string.",
+        summary: "Echo the given string",
         complexity: "O(1)",
         args: "message",
         ..CommandSpec::DEFAULT
@@ -43,7 +43,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: CONN,
         handler: Some(quit),
         group: Group::Connection,
-        summary: "Closes the connection.",
+        summary: "Close the connection",
         complexity: "O(1)",
         ..CommandSpec::DEFAULT
     },
@@ -55,7 +55,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(reset),
         group: Group::Connection,
         since: "6.2.0",
-        summary: "Resets the connection.",
+        summary: "Reset the connection",
         complexity: "O(1)",
         ..CommandSpec::DEFAULT
     },
@@ -66,9 +66,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: CONN,
         handler: Some(auth),
         group: Group::Connection,
-        summary: "Authenticates the connection.",
+        summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
-        args: "[username] password",
+        args: "[username]{6.0.0} password",
         history: &[("6.0.0", "Added ACL style (username and password).")],
         ..CommandSpec::DEFAULT
     },
@@ -80,9 +80,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(hello),
         group: Group::Connection,
         since: "6.0.0",
-        summary: "Handshakes with the Redis server.",
+        summary: "Handshake with Redis",
         complexity: "O(1)",
-        args: "arguments=[protover:integer auth=[AUTH (username password)] [SETNAME clientname]]",
+        args: "arguments=[protover:integer AUTH username_password=[username password] [SETNAME clientname]]",
         history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
         ..CommandSpec::DEFAULT
     },
@@ -93,7 +93,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: CONN,
         handler: Some(select),
         group: Group::Connection,
-        summary: "Changes the selected database.",
+        summary: "Change the selected database for the current connection",
         complexity: "O(1)",
         args: "index:integer",
         ..CommandSpec::DEFAULT

@@ -18,7 +18,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     acl: acl::DANGEROUS,
     handler: Some(debug),
     group: Group::Server,
-    summary: "A container for debugging commands.",
+    summary: "A container for debugging commands",
     complexity: "Depends on subcommand.",
     syscmd: true,
     ..CommandSpec::DEFAULT
@@ -106,6 +106,10 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             Ok(Reply::Ok)
         }
         ("protocol", 3) => protocol(ctx, args[2]),
+        ("set-disable-deny-scripts", 3) => {
+            ctx.srv.scripts.deny_disabled = args::int(args[2])? != 0;
+            Ok(Reply::Ok)
+        }
         ("object", 3) => object(ctx, args[2]),
         ("populate", 3..=5) => populate(ctx, args),
         ("digest", 2) => Ok(Reply::status_owned(hex(&dataset_digest(ctx.srv)))),
@@ -235,6 +239,7 @@ fn reload(ctx: &mut Ctx, opts: &[&[u8]]) -> CmdResult {
         for id in 0..ctx.srv.dbs.len() {
             crate::cmd::keys::flush_db(ctx.srv, id, false);
         }
+        ctx.srv.scripts.functions.clear();
     }
     crate::persist::reload(ctx.srv, merge).map_err(|e| err(format!("ERR Error trying to load the RDB dump: {e}")))?;
     crate::log::notice("DB reloaded by DEBUG RELOAD");

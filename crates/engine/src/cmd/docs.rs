@@ -3,13 +3,15 @@
 //! The notation follows the usage lines of Redis's documentation:
 //!
 //! * `name` is a string argument; `name:type` gives the type (`key`, `string`, `integer`,
-//!   `double`, `pattern`, `unix-time`); a key may name its key spec with `@N`.
+//!   `double`, `pattern`, `unix-time`); a key (or a pattern of keys) may name its key spec
+//!   with `@N`.
 //! * An upper-case word (`NX`, `WITHSCORES`) or a quoted word (`"*"`) is a token. Followed by
 //!   an argument or a group it becomes that argument's token (`EX seconds:integer`,
 //!   `LIMIT (offset:integer count:integer)`); alone it is a pure token.
 //! * `[ … ]` is optional, `( … )` required; `a|b` inside a group makes a one-of, several items
 //!   make a block. `name=` before an item names it; `...` after it makes it repeatable;
-//!   `{6.2.0}` after it records the version that added it.
+//!   `{6.2.0}` after it records the version that added it, `{deprecated 2.8.12}` the version
+//!   that deprecated it.
 
 use crate::reply::Reply;
 
@@ -54,6 +56,7 @@ pub struct DocArg {
     pub args: Vec<DocArg>,
     /// The version that added this argument, when later than the command.
     pub since: Option<String>,
+    pub deprecated_since: Option<String>,
     /// Named with `name=` (a token's block otherwise takes the token's name).
     named: bool,
 }
@@ -70,6 +73,7 @@ impl DocArg {
             multiple_token: false,
             args: Vec::new(),
             since: None,
+            deprecated_since: None,
             named: false,
         }
     }
@@ -230,6 +234,9 @@ impl Parser {
                     let idx = key_index.unwrap_or(self.next_key);
                     self.next_key = idx + 1;
                     a.key_spec_index = Some(idx);
+                } else {
+                    // A pattern naming keys (SORT's BY and GET) may point at a key spec too.
+                    a.key_spec_index = key_index;
                 }
                 a
             }
@@ -246,9 +253,12 @@ impl Parser {
                 arg.multiple_token = true;
             }
         }
-        if let Some(Tok::Since(v)) = self.peek().cloned() {
+        while let Some(Tok::Since(v)) = self.peek().cloned() {
             self.pos += 1;
-            arg.since = Some(v);
+            match v.strip_prefix("deprecated ") {
+                Some(d) => arg.deprecated_since = Some(d.to_string()),
+                None => arg.since = Some(v),
+            }
         }
         Ok(arg)
     }
@@ -334,6 +344,9 @@ pub fn reply(args: &[DocArg]) -> Reply {
                 if let Some(v) = &a.since {
                     m.push((Reply::bulk_str("since"), Reply::bulk_str(v)));
                 }
+                if let Some(v) = &a.deprecated_since {
+                    m.push((Reply::bulk_str("deprecated_since"), Reply::bulk_str(v)));
+                }
                 let mut flags = Vec::new();
                 if a.optional {
                     flags.push(Reply::status("optional"));
@@ -406,6 +419,13 @@ mod tests {
         let args = parse("key:key [count:integer]{6.2.0}").unwrap();
         assert_eq!(args[1].since.as_deref(), Some("6.2.0"));
         assert!(args[1].optional);
+        let args = parse("filter=(ip:port:string{deprecated 2.8.12}|[ID id:integer]{2.8.12})").unwrap();
+        assert_eq!(args[0].args[0].name, "ip:port");
+        assert_eq!(args[0].args[0].deprecated_since.as_deref(), Some("2.8.12"));
+        assert_eq!(
+            (args[0].args[1].since.as_deref(), args[0].args[1].deprecated_since.as_deref()),
+            (Some("2.8.12"), None)
+        );
         let one = parse("pattern=(pattern:pattern)...").unwrap();
         assert_eq!((one[0].kind, one[0].args.len()), (ArgType::Block, 1));
         assert!(one[0].multiple);

@@ -89,7 +89,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Remove and get the first elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{6.2.0}",
         history: &[("6.2.0", "Added the `count` argument.")],
         ..CommandSpec::DEFAULT
     },
@@ -104,7 +104,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Remove and get the last elements in a list",
         complexity: "O(N) where N is the number of elements returned",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{6.2.0}",
         history: &[("6.2.0", "Added the `count` argument.")],
         ..CommandSpec::DEFAULT
     },
@@ -397,10 +397,21 @@ fn pop_range(ctx: &mut Ctx, key: &[u8], at: Where, count: i64) -> CmdResult<(Rep
     Ok((reply, n as usize))
 }
 
-/// Redis's listPopRangeAndReplyWithKey: `[key, [elements]]`.
+/// Redis's listPopRangeAndReplyWithKey: `[key, [elements]]`. LMPOP and BLMPOP replicate as
+/// the `[LR]POP key count` of what was popped.
 pub(super) fn pop_range_with_key(ctx: &mut Ctx, key: &[u8], at: Where, count: i64) -> CmdResult {
-    let (elements, _) = pop_range(ctx, key, at, count)?;
+    let (elements, popped) = pop_range(ctx, key, at, count)?;
+    let n = itoa::Buffer::new().format(popped).as_bytes().to_vec();
+    ctx.propagate_as(&[pop_name(at), key, &n]);
     Ok(Reply::Array(vec![Reply::bulk(key), elements]))
+}
+
+/// The non-blocking pop a blocking or multi-key pop replicates as.
+pub(super) fn pop_name(at: Where) -> &'static [u8] {
+    match at {
+        Where::Head => b"LPOP",
+        Where::Tail => b"RPOP",
+    }
 }
 
 /// Pops one element from the list at `key` (which exists and is not empty).

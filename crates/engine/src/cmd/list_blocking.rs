@@ -10,7 +10,9 @@
 
 use crate::client::{BlockKind, BlockState};
 use crate::cmd::args;
-use crate::cmd::list::{list_mut, lmove_generic, parse_mpop, parse_where, pop_one, pop_range_with_key, MpopArgs};
+use crate::cmd::list::{
+    list_mut, lmove_generic, parse_mpop, parse_where, pop_name, pop_one, pop_range_with_key, MpopArgs,
+};
 use crate::cmd::spec::{
     acl, key, BeginSearch, CommandSpec, FindKeys, Group, KeySpec, BLOCKING, DENYOOM, NOSCRIPT, WRITE,
 };
@@ -154,6 +156,8 @@ fn blocking_pop(
             return pop_range_with_key(ctx, key, at, count);
         }
         if let Some(value) = pop_one(ctx, key, at)? {
+            // Replicated as the [LR]POP it amounts to, as Redis does.
+            ctx.propagate_as(&[pop_name(at), key]);
             return Ok(Reply::Array(vec![Reply::bulk(key), Reply::bulk_vec(value)]));
         }
     }
@@ -184,7 +188,14 @@ fn blmove_generic(ctx: &mut Ctx, args: &[&[u8]], from: Where, to: Where, timeout
     let deadline = args::timeout_deadline(timeout, ctx.now_ms(), true)?;
     let (src, dst) = (args[1], args[2]);
     if list_mut(ctx, src)?.is_some() {
-        return lmove_generic(ctx, src, dst, from, to);
+        let reply = lmove_generic(ctx, src, dst, from, to)?;
+        // Replicated as the LMOVE / RPOPLPUSH it amounts to, with the client's own words.
+        if args.len() == 4 {
+            ctx.propagate_as(&[b"RPOPLPUSH", src, dst]);
+        } else {
+            ctx.propagate_as(&[b"LMOVE", src, dst, args[3], args[4]]);
+        }
+        return Ok(reply);
     }
     if !ctx.can_block() {
         return Ok(Reply::Nil);

@@ -6,7 +6,7 @@
 //! so the doubles in the reply print like Redis's.
 
 use crate::cmd::args;
-use crate::cmd::spec::{acl, key, CommandSpec, Group, KeySpec, LOADING, READONLY, STALE};
+use crate::cmd::spec::{key, CommandSpec, Group, KeySpec, LOADING, READONLY, STALE};
 use crate::ctx::Ctx;
 use crate::error::{CmdResult, Error};
 use crate::reply::Reply;
@@ -67,7 +67,6 @@ static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec { tips: DIAG_TIPS, ..sub("stats", 2, 0, memory_stats, "Show memory usage details", "O(1)", "") },
     CommandSpec {
         key_specs: &[KeySpec::one(2, key::RO)],
-        acl: acl::KEYSPACE,
         ..sub(
             "usage",
             -3,

@@ -10,6 +10,8 @@ pub mod debug_extra;
 pub mod debug_list;
 pub mod docs;
 pub mod function;
+pub mod geo;
+pub mod geo_search;
 pub mod hash;
 pub mod introspection;
 pub mod keys;
@@ -19,8 +21,10 @@ pub mod memory_cmd;
 pub mod persist_cmd;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server_cmd;
 pub mod set;
+pub mod sort;
 pub mod spec;
 pub mod stream;
 pub mod stream_group;
@@ -49,6 +53,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     command_cmd::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,
+    scripting::COMMANDS,
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,
@@ -66,4 +71,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     stream_read::COMMANDS,
     stream_group::COMMANDS,
     stream_info::COMMANDS,
+    geo::COMMANDS,
+    geo_search::COMMANDS,
+    sort::COMMANDS,
 ];

@@ -13,7 +13,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
         handler: Some(save),
         group: Group::Server,
-        summary: "Synchronously saves the database(s) to disk.",
+        summary: "Synchronously save the dataset to disk",
         complexity: "O(N) where N is the total number of keys in all databases",
         ..CommandSpec::DEFAULT
     },
@@ -23,9 +23,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         handler: Some(bgsave),
         group: Group::Server,
-        summary: "Asynchronously saves the database(s) to disk.",
+        summary: "Asynchronously save the dataset to disk",
         complexity: "O(1)",
-        args: "[SCHEDULE]",
+        args: "[SCHEDULE]{3.2.2}",
         history: &[("3.2.2", "Added the `SCHEDULE` option.")],
         ..CommandSpec::DEFAULT
     },
@@ -36,7 +36,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: acl::ADMIN | acl::DANGEROUS,
         handler: Some(lastsave),
         group: Group::Server,
-        summary: "Returns the Unix timestamp of the last successful save to disk.",
+        summary: "Get the UNIX time stamp of the last successful save to disk",
         complexity: "O(1)",
         tips: &["nondeterministic_output"],
         ..CommandSpec::DEFAULT

@@ -19,7 +19,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
         handler: Some(sync),
         group: Group::Server,
-        summary: "An internal command used in replication.",
+        summary: "Internal command used for replication",
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -29,7 +29,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(psync),
         group: Group::Server,
         since: "2.8.0",
-        summary: "An internal command used in replication.",
+        summary: "Internal command used for replication",
         args: "replicationid offset:integer",
         ..CommandSpec::DEFAULT
     },
@@ -40,7 +40,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(replconf),
         group: Group::Server,
         since: "3.0.0",
-        summary: "An internal command for configuring the replication stream.",
+        summary: "An internal command for configuring the replication stream",
         complexity: "O(1)",
         syscmd: true,
         ..CommandSpec::DEFAULT
@@ -53,7 +53,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(role),
         group: Group::Server,
         since: "2.8.12",
-        summary: "Returns the replication role.",
+        summary: "Return the role of the instance in the context of replication",
         complexity: "O(1)",
         ..CommandSpec::DEFAULT
     },

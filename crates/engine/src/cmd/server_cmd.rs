@@ -2,7 +2,7 @@
 
 use crate::cmd::args;
 use crate::cmd::spec::{
-    acl, CommandSpec, Group, ADMIN, ALLOW_BUSY, FAST, LOADING, NOSCRIPT, NO_ASYNC_LOADING, SENTINEL, STALE,
+    acl, CommandSpec, Group, ADMIN, ALLOW_BUSY, FAST, LOADING, NOSCRIPT, NO_MULTI, SENTINEL, STALE,
 };
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
@@ -42,8 +42,8 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             ADMIN | NOSCRIPT | LOADING | STALE,
             config_get,
             "2.0.0",
-            "Returns the effective values of configuration parameters.",
-            "parameter...",
+            "Get the values of configuration parameters",
+            "parameter=(parameter)...",
         )
     },
     CommandSpec {
@@ -56,35 +56,33 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             ADMIN | NOSCRIPT | LOADING | STALE,
             config_set,
             "2.0.0",
-            "Sets configuration parameters in-flight.",
-            "data=(parameter value)...",
+            "Set configuration parameters to the given values",
+            "parameter_value=(parameter value)...",
         )
     },
     CommandSpec {
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         ..sub(
             "resetstat",
             2,
             ADMIN | NOSCRIPT | LOADING | STALE,
             config_resetstat,
             "2.0.0",
-            "Resets the server's statistics.",
+            "Reset the stats returned by INFO",
             "",
         )
     },
     CommandSpec {
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         ..sub(
             "rewrite",
             2,
             ADMIN | NOSCRIPT | LOADING | STALE,
             config_rewrite,
             "2.8.0",
-            "Persists the effective configuration to file.",
+            "Rewrite the configuration file with the in memory configuration",
             "",
         )
     },
-    sub("help", 2, LOADING | STALE, config_help, "5.0.0", "Returns helpful text about the different subcommands.", ""),
+    sub("help", 2, LOADING | STALE, config_help, "5.0.0", "Show helpful text about the different subcommands", ""),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -95,7 +93,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl: acl::DANGEROUS,
         handler: Some(info),
         group: Group::Server,
-        summary: "Returns information and statistics about the server.",
+        summary: "Get information and statistics about the server",
         complexity: "O(1)",
         args: "[section...]",
         history: &[("7.0.0", "Added support for taking multiple section arguments.")],
@@ -107,7 +105,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -2,
         group: Group::Server,
         since: "2.0.0",
-        summary: "A container for server configuration commands.",
+        summary: "A container for server configuration commands",
         complexity: "Depends on subcommand.",
         subcommands: CONFIG_SUBCOMMANDS,
         ..CommandSpec::DEFAULT
@@ -119,7 +117,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(time),
         group: Group::Server,
         since: "2.6.0",
-        summary: "Returns the server time.",
+        summary: "Return the current server time",
         complexity: "O(1)",
         tips: &["nondeterministic_output"],
         ..CommandSpec::DEFAULT
@@ -127,13 +125,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "shutdown",
         arity: -1,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_ASYNC_LOADING | ALLOW_BUSY | SENTINEL,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY | SENTINEL,
         handler: Some(shutdown),
         group: Group::Server,
-        summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity:
             "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        args: "save-selector=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]",
+        args: "nosave_save=[NOSAVE|SAVE] [NOW]{7.0.0} [FORCE]{7.0.0} [ABORT]{7.0.0}",
         history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
         ..CommandSpec::DEFAULT
     },

@@ -122,7 +122,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Remove and return one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{3.2.0}",
         history: &[("3.2.0", "Added the `count` argument.")],
         tips: &["nondeterministic_output"],
         ..CommandSpec::DEFAULT
@@ -138,7 +138,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         summary: "Get one or multiple random members from a set",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        args: "key:key [count:integer]",
+        args: "key:key@0 [count:integer]{2.6.0}",
         history: &[("2.6.0", "Added the optional `count` argument.")],
         tips: &["nondeterministic_output"],
         ..CommandSpec::DEFAULT

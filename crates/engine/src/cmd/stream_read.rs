@@ -80,7 +80,9 @@ struct ReadArgs<'a> {
 }
 
 /// Parses the options in Redis's order (so the same bad request gets the same error).
-fn parse_read<'a>(args: &'a [&'a [u8]], now_ms: i64) -> CmdResult<ReadArgs<'a>> {
+/// `from_script`: BLOCK is refused outright there (Redis keeps that error for scripts, where
+/// other callers that cannot block just get the timeout reply).
+fn parse_read<'a>(args: &'a [&'a [u8]], now_ms: i64, from_script: bool) -> CmdResult<ReadArgs<'a>> {
     let is_group_cmd = args[0].len() == 10;
     let mut out = ReadArgs { group: None, is_group_cmd, block: None, count: 0, noack: false, keys: &[], ids: &[] };
     let mut streams_at = 0;
@@ -89,6 +91,12 @@ fn parse_read<'a>(args: &'a [&'a [u8]], now_ms: i64) -> CmdResult<ReadArgs<'a>> 
         let more = args.len() - i - 1;
         let o = args[i];
         if args::is(o, "block") && more > 0 {
+            if from_script {
+                return Err(err(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(args[0])
+                )));
+            }
             i += 1;
             out.block = Some(args::timeout_deadline(args[i], now_ms, false)?);
         } else if args::is(o, "count") && more > 0 {
@@ -160,7 +168,7 @@ fn nogroup_error(key: &[u8], group: &[u8]) -> Error {
 fn read_generic(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     // The command itself is never propagated: group reads propagate their effects.
     ctx.propagate_as(&[]);
-    let a = parse_read(args, ctx.now_ms())?;
+    let a = parse_read(args, ctx.now_ms(), ctx.client_ref().has(crate::client::flags::SCRIPT))?;
     if let Some(served) = ctx.client_ref().served_key.clone() {
         if !ctx.client_ref().blocked_extra.is_empty() {
             return serve_blocked(ctx, args, &a, &served);
@@ -430,7 +438,7 @@ fn serve_blocked(ctx: &mut Ctx, args: &[&[u8]], a: &ReadArgs, key: &[u8]) -> Cmd
 pub fn should_serve(srv: &Server, db: usize, key: &[u8], slot: usize) -> bool {
     let Some(state) = srv.clients.get(slot).and_then(|c| c.blocked.as_ref()) else { return false };
     let argv: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
-    let Ok(a) = parse_read(&argv, srv.fx.now_ms) else { return false };
+    let Ok(a) = parse_read(&argv, srv.fx.now_ms, false) else { return false };
     let stream =
         srv.dbs[db].peek(key).filter(|e| !e.expire().is_some_and(|w| w <= srv.fx.now_ms)).and_then(|e| {
             match e.value() {

@@ -24,7 +24,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(get),
         group: Group::String,
         since: "1.0.0",
-        summary: "Returns the string value of a key.",
+        summary: "Get the value of a key",
         complexity: "O(1)",
         args: "key:key",
         ..CommandSpec::DEFAULT
@@ -37,11 +37,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         key_specs: &[KeySpec::one(1, key::RW | key::ACCESS | key::UPDATE | key::VARIABLE_FLAGS)
             .with_notes("RW and ACCESS due to the optional `GET` argument")],
         handler: Some(set),
+        getkeys: Some(set_keys),
         group: Group::String,
         since: "1.0.0",
-        summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+        summary: "Set the string value of a key",
         complexity: "O(1)",
-        args: "key:key value condition=[NX|XX] [GET] expiration=[EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]",
+        args: "key:key@0 value condition=[NX|XX]{2.6.12} [GET]{6.2.0} expiration=[(EX seconds:integer){2.6.12}|(PX milliseconds:integer){2.6.12}|(EXAT unix-time-seconds:unix-time){6.2.0}|(PXAT unix-time-milliseconds:unix-time){6.2.0}|KEEPTTL{6.0.0}]",
         history: &[
             ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
             ("6.0.0", "Added the `KEEPTTL` option."),
@@ -59,11 +60,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(setnx),
         group: Group::String,
         since: "1.0.0",
-        summary: "Set the string value of a key only when the key doesn't exist.",
+        summary: "Set the value of a key, only if the key does not exist",
         complexity: "O(1)",
         args: "key:key value",
-        deprecated_since: Some("2.6.12"),
-        replaced_by: Some("`SET` with the `NX` argument"),
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -75,11 +74,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(setex),
         group: Group::String,
         since: "2.0.0",
-        summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        summary: "Set the value and expiration of a key",
         complexity: "O(1)",
         args: "key:key seconds:integer value",
-        deprecated_since: Some("2.6.12"),
-        replaced_by: Some("`SET` with the `EX` argument"),
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -91,11 +88,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(psetex),
         group: Group::String,
         since: "2.6.0",
-        summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        summary: "Set the value and expiration in milliseconds of a key",
         complexity: "O(1)",
         args: "key:key milliseconds:integer value",
-        deprecated_since: Some("2.6.12"),
-        replaced_by: Some("`SET` with the `PX` argument"),
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -107,7 +102,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(getset),
         group: Group::String,
         since: "1.0.0",
-        summary: "Returns the previous string value of a key after setting it to a new value.",
+        summary: "Set the string value of a key and return its old value",
         complexity: "O(1)",
         args: "key:key value",
         deprecated_since: Some("6.2.0"),
@@ -123,7 +118,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(getdel),
         group: Group::String,
         since: "6.2.0",
-        summary: "Returns the string value of a key after deleting the key.",
+        summary: "Get the value of a key and delete the key",
         complexity: "O(1)",
         args: "key:key",
         ..CommandSpec::DEFAULT
@@ -138,7 +133,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(getex),
         group: Group::String,
         since: "6.2.0",
-        summary: "Returns the string value of a key after setting its expiration time.",
+        summary: "Get the value of a key and optionally set its expiration",
         complexity: "O(1)",
         args: "key:key expiration=[EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|PERSIST]",
         ..CommandSpec::DEFAULT
@@ -152,7 +147,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(mget),
         group: Group::String,
         since: "1.0.0",
-        summary: "Atomically returns the string values of one or more keys.",
+        summary: "Get the values of all the given keys",
         complexity: "O(N) where N is the number of keys to retrieve.",
         args: "key:key...",
         tips: &["request_policy:multi_shard"],
@@ -167,9 +162,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(mset),
         group: Group::String,
         since: "1.0.1",
-        summary: "Atomically creates or modifies the string values of one or more keys.",
+        summary: "Set multiple keys to multiple values",
         complexity: "O(N) where N is the number of keys to set.",
-        args: "data=(key:key value)...",
+        args: "key_value=(key:key@0 value)...",
         tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
         ..CommandSpec::DEFAULT
     },
@@ -182,9 +177,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(msetnx),
         group: Group::String,
         since: "1.0.1",
-        summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        summary: "Set multiple keys to multiple values, only if none of the keys exist",
         complexity: "O(N) where N is the number of keys to set.",
-        args: "data=(key:key value)...",
+        args: "key_value=(key:key@0 value)...",
         tips: &["request_policy:multi_shard", "response_policy:agg_min"],
         ..CommandSpec::DEFAULT
     },
@@ -197,7 +192,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(append),
         group: Group::String,
         since: "2.0.0",
-        summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        summary: "Append a value to a key",
         complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
         args: "key:key value",
         ..CommandSpec::DEFAULT
@@ -211,7 +206,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(strlen),
         group: Group::String,
         since: "2.2.0",
-        summary: "Returns the length of a string value.",
+        summary: "Get the length of the value stored in a key",
         complexity: "O(1)",
         args: "key:key",
         ..CommandSpec::DEFAULT
@@ -225,7 +220,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(incr),
         group: Group::String,
         since: "1.0.0",
-        summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the integer value of a key by one",
         complexity: "O(1)",
         args: "key:key",
         ..CommandSpec::DEFAULT
@@ -239,7 +234,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(decr),
         group: Group::String,
         since: "1.0.0",
-        summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Decrement the integer value of a key by one",
         complexity: "O(1)",
         args: "key:key",
         ..CommandSpec::DEFAULT
@@ -253,7 +248,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(incrby),
         group: Group::String,
         since: "1.0.0",
-        summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the integer value of a key by the given amount",
         complexity: "O(1)",
         args: "key:key increment:integer",
         ..CommandSpec::DEFAULT
@@ -267,7 +262,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(decrby),
         group: Group::String,
         since: "1.0.0",
-        summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Decrement the integer value of a key by the given number",
         complexity: "O(1)",
         args: "key:key decrement:integer",
         ..CommandSpec::DEFAULT
@@ -281,7 +276,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(incrbyfloat),
         group: Group::String,
         since: "2.6.0",
-        summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        summary: "Increment the float value of a key by the given amount",
         complexity: "O(1)",
         args: "key:key increment:double",
         ..CommandSpec::DEFAULT
@@ -295,7 +290,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(getrange),
         group: Group::String,
         since: "2.4.0",
-        summary: "Returns a substring of the string stored at a key.",
+        summary: "Get a substring of the string stored at a key",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         args: "key:key start:integer end:integer",
         ..CommandSpec::DEFAULT
@@ -309,7 +304,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(getrange),
         group: Group::String,
         since: "1.0.0",
-        summary: "Returns a substring from a string value.",
+        summary: "Get a substring of the string stored at a key",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         args: "key:key start:integer end:integer",
         deprecated_since: Some("2.0.0"),
@@ -325,7 +320,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(setrange),
         group: Group::String,
         since: "2.2.0",
-        summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        summary: "Overwrite part of a string at key starting at the specified offset",
         complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
         args: "key:key offset:integer value",
         ..CommandSpec::DEFAULT
@@ -339,9 +334,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(lcs),
         group: Group::String,
         since: "7.0.0",
-        summary: "Finds the longest common substring.",
+        summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        args: "key1:key key2:key [LEN] [IDX] [MINMATCHLEN min-match-len:integer] [WITHMATCHLEN]",
+        args: "key1:key@0 key2:key@0 [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]",
         ..CommandSpec::DEFAULT
     },
 ];
@@ -487,6 +482,14 @@ fn set_generic(
         ctx.notify(notify::GENERIC, "expire", key);
     }
     Ok(old.unwrap_or(ok_reply))
+}
+
+/// SET's key and its real access flags (Redis's setGetKeys): the spec's are the union
+/// (`VARIABLE_FLAGS`); without `GET` the old value is only overwritten.
+fn set_keys(args: &[&[u8]]) -> Vec<(usize, u64)> {
+    let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+    let flags = if get { key::RW | key::ACCESS | key::UPDATE } else { key::OW | key::UPDATE };
+    vec![(1, flags)]
 }
 
 fn set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {

@@ -59,13 +59,15 @@ pub struct CommandTable {
     count: usize,
 }
 
-/// Redis's populateCommandLegacyRangeSpec, plus movablekeys.
+/// Redis's populateCommandLegacyRangeSpec, plus movablekeys. As for Redis's own commands,
+/// movablekeys comes from the key specs alone: a getkeys function that only refines the
+/// flags (SET's) leaves the keys where the specs say.
 fn legacy_range(spec: &CommandSpec) -> ((i32, i32, i32), bool) {
     let specs = spec.key_specs;
     if specs.is_empty() {
-        return ((0, 0, 0), spec.getkeys.is_some());
+        return ((0, 0, 0), false);
     }
-    let mut movable = spec.getkeys.is_some();
+    let mut movable = false;
     if specs.len() == 1 {
         if let (BeginSearch::Index(pos), FindKeys::Range { lastkey, keystep, .. }) = (specs[0].begin, specs[0].find) {
             let last = if lastkey >= 0 { lastkey + pos } else { lastkey };

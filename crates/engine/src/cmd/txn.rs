@@ -26,7 +26,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(multi),
         group: Group::Transactions,
         since: "1.2.0",
-        summary: "Starts a transaction.",
+        summary: "Mark the start of a transaction block",
         complexity: "O(1)",
         ..CommandSpec::DEFAULT
     },
@@ -38,7 +38,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(exec),
         group: Group::Transactions,
         since: "1.2.0",
-        summary: "Executes all commands in a transaction.",
+        summary: "Execute all commands issued after MULTI",
         complexity: "Depends on commands in the transaction",
         ..CommandSpec::DEFAULT
     },
@@ -50,7 +50,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(discard),
         group: Group::Transactions,
         since: "2.0.0",
-        summary: "Discards a transaction.",
+        summary: "Discard all commands issued after MULTI",
         complexity: "O(N), when N is the number of queued commands",
         ..CommandSpec::DEFAULT
     },
@@ -63,7 +63,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(watch),
         group: Group::Transactions,
         since: "2.2.0",
-        summary: "Monitors changes to keys to determine the execution of a transaction.",
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
         complexity: "O(1) for every key.",
         args: "key:key...",
         ..CommandSpec::DEFAULT
@@ -76,7 +76,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: Some(unwatch),
         group: Group::Transactions,
         since: "2.2.0",
-        summary: "Forgets about watched keys of a transaction.",
+        summary: "Forget about all watched keys",
         complexity: "O(1)",
         ..CommandSpec::DEFAULT
     },

@@ -388,7 +388,8 @@ fn zadd_reply(incr: bool, ch: bool, added: u64, updated: u64, processed: u64, sc
     }
 }
 
-fn zadd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+/// ZADD (also GEOADD's worker, with its rewritten arguments).
+pub fn zadd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     zadd_generic(ctx, args, false)
 }
 

@@ -27,12 +27,21 @@ pub fn read_object(r: &mut RdbReader<'_>, kind: u8, config: &Config) -> Result<V
     }
 }
 
-/// Writes the function libraries (RDB_OPCODE_FUNCTION2 records).
-pub fn write_functions<W: Write>(_w: &mut RdbWriter<W>, _srv: &Server) -> io::Result<()> {
+/// Writes the function libraries: one RDB_OPCODE_FUNCTION2 record (the library's code) each.
+pub fn write_functions<W: Write>(w: &mut RdbWriter<W>, srv: &Server) -> io::Result<()> {
+    for lib in srv.scripts.functions.libraries.values() {
+        w.byte(super::rdb::OPCODE_FUNCTION2)?;
+        w.string(&lib.code)?;
+    }
     Ok(())
 }
 
-/// Reads one function library record.
-pub fn read_function(_srv: &mut Server, _r: &mut RdbReader<'_>, _kind: u8) -> Result<(), RdbError> {
-    corrupt("The RDB file contains function libraries, which this build cannot load yet")
+/// Reads one function library record and loads the library (compiling it). With
+/// `allow_dup` (DEBUG RELOAD MERGE) a library of the same name is replaced.
+pub fn read_function(srv: &mut Server, r: &mut RdbReader<'_>, kind: u8, allow_dup: bool) -> Result<(), RdbError> {
+    let code = crate::script::functions::read_function_record(r, kind)?;
+    match srv.scripts.functions.load(&code, allow_dup, 0) {
+        Ok(_) => Ok(()),
+        Err(e) => corrupt(format!("Failed loading library: {e}")),
+    }
 }

@@ -30,13 +30,15 @@ pub fn mono_ns() -> u64 {
 /// read (the one that also times it). Recalibrated from the real clock by the cron.
 #[derive(Clone, Copy, Debug)]
 pub struct WallClock {
-    base_ms: i64,
+    /// Wall-clock µs at `base_ns`: kept below the millisecond so that recalibrating does not
+    /// move the derived time back by up to 1 ms (a TTL set just before would read 1 ms long).
+    base_us: i64,
     base_ns: u64,
 }
 
 impl Default for WallClock {
     fn default() -> Self {
-        WallClock { base_ms: now_ms(), base_ns: mono_ns() }
+        WallClock { base_us: now_us(), base_ns: mono_ns() }
     }
 }
 
@@ -48,6 +50,20 @@ impl WallClock {
 
     /// The wall-clock time in ms at monotonic time `ns`.
     pub fn ms_at(&self, ns: u64) -> i64 {
-        self.base_ms + (ns as i64 - self.base_ns as i64) / 1_000_000
+        (self.base_us * 1000 + (ns as i64 - self.base_ns as i64)).div_euclid(1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WallClock;
+
+    #[test]
+    fn recalibration_keeps_sub_millisecond_precision() {
+        // 1000.999 ms at monotonic 0: one microsecond later is the next millisecond, not the
+        // same one (truncating the base to whole ms would read 1000 until 1 ms had passed).
+        let clock = WallClock { base_us: 1_000_999, base_ns: 0 };
+        assert_eq!(clock.ms_at(0), 1000);
+        assert_eq!(clock.ms_at(1_000), 1001);
     }
 }

@@ -256,15 +256,25 @@ impl Proxy {
 
     /// A dedicated connection subscribed to `name` (SUBSCRIBE or PSUBSCRIBE).
     pub async fn subscribe(&self, pool: &Arc<Pool>, pattern: bool, name: &[u8]) -> Result<conn::Conn, String> {
-        let mut conn = pool.connect().await?;
         let cmd: &[u8] = if pattern { b"PSUBSCRIBE" } else { b"SUBSCRIBE" };
-        match conn.request(&[vec![cmd.to_vec(), name.to_vec()]]).await {
-            Ok(frames) => match frames.first() {
-                Some(Frame::Error(e)) => Err(String::from_utf8_lossy(e).into_owned()),
-                _ => Ok(conn),
-            },
-            Err(e) => Err(format!("ERR backend connection failed: {e}")),
-        }
+        dedicated(pool, vec![cmd.to_vec(), name.to_vec()]).await
+    }
+
+    /// A dedicated connection in MONITOR mode (its `+OK` already read).
+    pub async fn monitor(&self, pool: &Arc<Pool>) -> Result<conn::Conn, String> {
+        dedicated(pool, vec![b"MONITOR".to_vec()]).await
+    }
+}
+
+/// A connection of its own (not from the pool) put into a mode that streams, by `command`.
+async fn dedicated(pool: &Arc<Pool>, command: Vec<Vec<u8>>) -> Result<conn::Conn, String> {
+    let mut conn = pool.connect().await?;
+    match conn.request(&[command]).await {
+        Ok(frames) => match frames.first() {
+            Some(Frame::Error(e)) => Err(String::from_utf8_lossy(e).into_owned()),
+            _ => Ok(conn),
+        },
+        Err(e) => Err(format!("ERR backend connection failed: {e}")),
     }
 }
 

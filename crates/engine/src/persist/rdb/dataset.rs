@@ -175,7 +175,7 @@ pub fn load_into(srv: &mut Server, data: &[u8], merge: bool) -> Result<LoadStats
             OPCODE_MODULE_AUX => {
                 return corrupt("The RDB file contains AUX module data I can't load: no matching module")
             }
-            OPCODE_FUNCTION | OPCODE_FUNCTION2 => super::super::objects::read_function(srv, &mut r, kind)?,
+            OPCODE_FUNCTION | OPCODE_FUNCTION2 => super::super::objects::read_function(srv, &mut r, kind, merge)?,
             _ => {
                 let key = r.string()?;
                 let value = read_value(&mut r, kind, &srv.config)?;

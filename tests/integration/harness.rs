@@ -24,7 +24,12 @@ pub struct Conn {
 
 impl Conn {
     pub fn open(srv: &TestServer) -> Conn {
-        let stream = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+        Conn::open_port(srv.port)
+    }
+
+    /// Connects to a server on a loopback port (e.g. a spawned `spinel` process).
+    pub fn open_port(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
         stream.set_nodelay(true).expect("nodelay");
         Conn { stream, buf: Vec::new() }

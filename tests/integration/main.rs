@@ -7,6 +7,7 @@ mod http;
 
 mod bitmap;
 mod connection;
+mod eviction;
 mod geo;
 mod hash;
 mod hll;

@@ -34,6 +34,9 @@ pub fn run(srv: &mut Server) {
         // Keys expired by the cycle propagate as separate DELs, not one transaction.
         crate::replication::flush_pending(srv, false);
     }
+    // A round that hit its time limit goes on here too (the server's eviction task usually
+    // gets to it first).
+    crate::evict::continue_evictions(srv);
     crate::replication::ping_replicas(srv);
     crate::persist::check_bgsave_done(srv);
     crate::persist::check_save_points(srv);
@@ -45,7 +48,7 @@ pub fn run(srv: &mut Server) {
     }
     let s = &srv.stats;
     srv.instantaneous.sample(now, [s.total_commands_processed, s.total_net_input_bytes, s.total_net_output_bytes]);
-    let used = srv.memory().allocated;
+    let used = crate::memory::used_memory(srv);
     if used > srv.used_memory_peak {
         srv.used_memory_peak = used;
     }

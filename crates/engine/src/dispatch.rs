@@ -159,17 +159,13 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
-    crate::tracking::before_command(srv);
     let flags = command_flags(srv, cmd, args);
-    // Inside MULTI every queued command may grow memory without bound (Redis refuses them
-    // all when out of memory, except the ones that end the transaction).
-    let queues_in_oom = in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset");
-    if srv.tunables.maxmemory > 0
-        && (queues_in_oom || has_flag(srv, slot, cmd, flags, spec::DENYOOM))
-        && crate::script::run::over_maxmemory(srv)
-    {
-        return reject(srv, slot, Some(cmd), err("OOM command not allowed when used memory > 'maxmemory'."));
+    if srv.evict.config.maxmemory != 0 {
+        if let Some(e) = check_oom(srv, slot, cmd, flags, in_multi) {
+            return reject(srv, slot, Some(cmd), e);
+        }
     }
+    crate::tracking::before_command(srv);
     let is_write = has_flag(srv, slot, cmd, flags, spec::WRITE);
     if (is_write || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
         return reject(srv, slot, Some(cmd), err(MISCONF));
@@ -221,6 +217,23 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
     after_command(srv);
     reply
+}
+
+/// The maxmemory gate of Redis's processCommand: evict what the policy allows, then refuse
+/// deny-oom commands (a script's own flags decide for EVAL/FCALL; an EXEC is deny-oom if a
+/// queued command is) and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, whose queue would
+/// grow without bound, if memory is still over the limit. Reads and deletions run.
+fn check_oom(srv: &mut Server, slot: usize, cmd: &Command, flags: u64, in_multi: bool) -> Option<Error> {
+    let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Evict::Fail;
+    // Evictions propagate as their own DELs, before the command's writes.
+    crate::replication::flush_pending(srv, false);
+    // Scripts judge their deny-oom calls by the state at their start (pre_command_oom_state).
+    srv.evict.pre_command_oom = out_of_memory;
+    let queues_in_oom = in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset");
+    if out_of_memory && (queues_in_oom || has_flag(srv, slot, cmd, flags, spec::DENYOOM)) {
+        return Some(err(crate::evict::OOM_ERROR));
+    }
+    None
 }
 
 /// Whether CLIENT PAUSE holds this command back: all commands under PAUSE ALL, commands

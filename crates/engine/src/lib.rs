@@ -12,6 +12,7 @@ pub mod cron;
 pub mod ctx;
 pub mod dispatch;
 pub mod error;
+pub mod evict;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;

@@ -92,6 +92,12 @@ pub struct Server {
     pub lastsave: i64,
     /// Reads the allocator's allocated-bytes counter; set by the binary (jemalloc).
     pub memory_probe: Option<fn() -> MemoryStats>,
+    /// The allocator's statistics report (MEMORY MALLOC-STATS), set by the binary.
+    pub malloc_stats: Option<fn() -> String>,
+    /// Returns the allocator's free pages to the system (MEMORY PURGE), set by the binary.
+    pub malloc_purge: Option<fn()>,
+    /// Eviction state: the pool of candidates, whether a cycle is still running.
+    pub evict: crate::evict::EvictState,
     /// Set while the server is loading a dataset.
     pub loading: bool,
     /// Allocated bytes right after start-up (INFO used_memory_startup).
@@ -227,6 +233,9 @@ impl Server {
             used_memory_peak: 0,
             lastsave: crate::util::time::now_ms() / 1000,
             memory_probe: None,
+            malloc_stats: None,
+            malloc_purge: None,
+            evict: Default::default(),
             loading: false,
             used_memory_startup: 0,
             lua_memory: 0,
@@ -300,6 +309,7 @@ impl Server {
             min_replicas_to_write: self.config.int("min-replicas-to-write"),
             min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
         };
+        crate::evict::configure(self);
         let policy = self.config.enum_name("maxmemory-policy");
         self.fx.access = if policy.contains("lfu") {
             AccessPolicy::Lfu {

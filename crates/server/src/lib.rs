@@ -25,6 +25,10 @@ pub use shared::{Shared, SharedRef};
 #[derive(Default, Clone, Copy)]
 pub struct Options {
     pub memory_probe: Option<fn() -> MemoryStats>,
+    /// The allocator's statistics report (MEMORY MALLOC-STATS).
+    pub malloc_stats: Option<fn() -> String>,
+    /// Returns the allocator's free pages to the system (MEMORY PURGE).
+    pub malloc_purge: Option<fn()>,
 }
 
 /// Stack size of the threads scripts run on: converting a deeply nested script reply
@@ -165,6 +169,8 @@ fn daemonize() {
 async fn run(config: Config, options: Options) -> i32 {
     let mut server = Server::new(config);
     server.memory_probe = options.memory_probe;
+    server.malloc_stats = options.malloc_stats;
+    server.malloc_purge = options.malloc_purge;
     let port = server.config.int("port") as u16;
     server.process.tcp_port = port;
     log::notice(&format!("Running mode=standalone, port={port}."));
@@ -283,7 +289,7 @@ fn start(
     unix: Option<(tokio::net::UnixListener, String)>,
     http: HttpListeners,
 ) -> SharedRef {
-    server.used_memory_startup = server.memory().allocated;
+    server.used_memory_startup = spinel_engine::memory::used_memory(&server);
     let shared = Shared::new(server);
     for l in tcp {
         tokio::spawn(listener::accept_tcp(shared.clone(), l));
@@ -298,7 +304,22 @@ fn start(
         tokio::spawn(listener::accept_unix(shared.clone(), l, path));
     }
     tokio::spawn(cron_loop(shared.clone()));
+    tokio::spawn(eviction_loop(shared.clone()));
     shared
+}
+
+/// Redis's eviction time proc: while an eviction cycle that hit its time limit is pending,
+/// runs one bounded round per scheduler pass (other connections get the engine in between);
+/// otherwise checks the flag every millisecond without taking the lock.
+async fn eviction_loop(shared: SharedRef) {
+    loop {
+        if spinel_engine::evict::round_pending() {
+            spinel_engine::evict::continue_evictions(&mut shared.lock());
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
 }
 
 /// A server running on its own thread on an ephemeral loopback port, for tests.

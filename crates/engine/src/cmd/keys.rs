@@ -774,8 +774,7 @@ fn object_idletime(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
 }
 
 fn object_refcount(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let shared_ints =
-        ctx.srv.config.int("maxmemory") == 0 || !ctx.srv.config.enum_name("maxmemory-policy").contains("l");
+    let shared_ints = ctx.srv.config.int("maxmemory") == 0 || ctx.srv.evict.config.policy.access().is_none();
     Ok(match object_lookup(ctx, args[2]) {
         // Redis shares the integers 0..9999 (refcount INT_MAX) unless an LRU/LFU policy needs
         // per-object access data.

@@ -20,6 +20,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod list_blocking;
+pub mod memory_cmd;
 pub mod persist_cmd;
 pub mod pubsub;
 pub mod replication;
@@ -51,6 +52,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     conn::COMMANDS,
     client_cmd::COMMANDS,
     server_cmd::COMMANDS,
+    memory_cmd::COMMANDS,
     command_cmd::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,

@@ -1,9 +1,8 @@
-//! Server administration: INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN, MEMORY.
+//! Server administration: INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN (MEMORY is in memory_cmd.rs).
 
 use crate::cmd::args;
 use crate::cmd::spec::{
-    acl, key, CommandSpec, Group, KeySpec, ADMIN, ALLOW_BUSY, FAST, LOADING, NOSCRIPT, NO_MULTI, READONLY, SENTINEL,
-    STALE,
+    acl, CommandSpec, Group, ADMIN, ALLOW_BUSY, FAST, LOADING, NOSCRIPT, NO_MULTI, SENTINEL, STALE,
 };
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
@@ -86,23 +85,6 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     sub("help", 2, LOADING | STALE, config_help, "5.0.0", "Show helpful text about the different subcommands", ""),
 ];
 
-static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        key_specs: &[KeySpec::one(2, key::RO)],
-        complexity: "O(N) where N is the number of samples.",
-        ..sub(
-            "usage",
-            -3,
-            READONLY,
-            memory_usage,
-            "4.0.0",
-            "Estimate the memory usage of a key",
-            "key:key [SAMPLES count:integer]",
-        )
-    },
-    sub("help", 2, LOADING | STALE, memory_help, "4.0.0", "Show helpful text about the different subcommands", ""),
-];
-
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "info",
@@ -153,16 +135,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
         ..CommandSpec::DEFAULT
     },
-    CommandSpec {
-        name: "memory",
-        arity: -2,
-        group: Group::Server,
-        since: "4.0.0",
-        summary: "A container for memory diagnostics commands",
-        complexity: "Depends on subcommand.",
-        subcommands: MEMORY_SUBCOMMANDS,
-        ..CommandSpec::DEFAULT
-    },
 ];
 
 fn info(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
@@ -188,7 +160,27 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     ctx.srv.config.set(&pairs).map_err(err)?;
     ctx.srv.apply_config();
+    if pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory")) {
+        update_maxmemory(ctx.srv);
+    }
     Ok(Reply::Ok)
+}
+
+/// Redis's updateMaxmemory: warns when the new limit is below current usage, then starts the
+/// eviction task (Redis's startEvictionTimeProc): keys go right after this command, not
+/// during it, so a CONFIG SET inside MULTI leaves the rest of the transaction alone.
+fn update_maxmemory(srv: &mut crate::server::Server) {
+    let maxmemory = srv.evict.config.maxmemory;
+    if maxmemory == 0 {
+        return;
+    }
+    let used = crate::memory::used_memory(srv).saturating_sub(crate::memory::not_counted_for_evict(srv));
+    if maxmemory < used {
+        crate::log::warning(&format!(
+            "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+        ));
+    }
+    crate::evict::start_eviction_task(srv);
 }
 
 /// CONFIG RESETSTAT: zeroes the statistics INFO reports (Redis's resetServerStats plus
@@ -204,7 +196,8 @@ pub fn reset_stats(srv: &mut crate::server::Server) {
         *h = Default::default();
     }
     srv.errorstats.clear();
-    srv.used_memory_peak = srv.memory().allocated;
+    srv.used_memory_peak = crate::memory::used_memory(srv);
+    srv.evict.reset_stats();
     crate::lazyfree::reset_stats();
 }
 
@@ -277,34 +270,4 @@ fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     }
     ctx.srv.shutdown = Some(ShutdownRequest { save: Some(wants_save), now, force });
     Ok(Reply::NoReply)
-}
-
-fn memory_usage(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    let mut j = 3;
-    while j < args.len() {
-        if args::is(args[j], "samples") && j + 1 < args.len() {
-            if args::int(args[j + 1])? < 0 {
-                return Err(Error::Syntax);
-            }
-            j += 2;
-        } else {
-            return Err(Error::Syntax);
-        }
-    }
-    // Sizes are exact (every element is counted), so SAMPLES only changes precision in Redis.
-    Ok(match ctx.db().peek(args[2]) {
-        Some(e) => Reply::Int((e.memory_usage() + 8) as i64),
-        None => Reply::Nil,
-    })
-}
-
-fn memory_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    Ok(args::help_reply(
-        args[0],
-        &[
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-        ],
-    ))
 }

@@ -1,7 +1,8 @@
 //! One key of the keyspace in one allocation: header, key bytes and (for strings) the value.
 //!
 //! The table stores a thin pointer to this block, so a 16-byte key with a 16-byte value costs
-//! a single 48-byte allocation plus its table slot. Layout:
+//! a single 38-byte block plus its table slot. Blocks of 33–40 bytes come from a 40-byte slab
+//! class (slab.rs) rather than jemalloc's 48-byte one. Layout:
 //!
 //! ```text
 //! [0]      kind (bits 0-1: embedded string, integer, raw string, object) | HAS_EXPIRE (bit 2)
@@ -19,6 +20,7 @@
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
 
+use super::slab;
 use super::table::ThinEntry;
 use crate::types::Object;
 
@@ -131,6 +133,29 @@ unsafe fn read_varint(p: *const u8) -> (usize, usize) {
     }
 }
 
+/// An entry block: from the 40-byte slab class for 33–40 bytes (jemalloc would round those
+/// up to 48), from the allocator otherwise.
+fn alloc_block(layout: Layout) -> NonNull<u8> {
+    if slab::serves(layout.size()) {
+        return slab::alloc_slot();
+    }
+    // SAFETY: entry layouts have a non-zero size.
+    let p = unsafe { alloc(layout) };
+    NonNull::new(p).unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
+}
+
+/// Frees a block from [`alloc_block`].
+///
+/// # Safety
+/// `p` must come from `alloc_block(layout)` and not have been freed.
+unsafe fn free_block(p: NonNull<u8>, layout: Layout) {
+    if slab::serves(layout.size()) {
+        slab::free_slot(p);
+    } else {
+        dealloc(p.as_ptr(), layout);
+    }
+}
+
 fn align8(n: usize) -> usize {
     (n + 7) & !7
 }
@@ -217,8 +242,7 @@ impl Entry {
         let layout = Layout::from_size_align(size, 8).expect("entry size overflow");
         // SAFETY: size > 0; every byte we later read is written below.
         unsafe {
-            let p = alloc(layout);
-            let Some(p) = NonNull::new(p) else { std::alloc::handle_alloc_error(layout) };
+            let p = alloc_block(layout);
             let base = p.as_ptr();
             *base = payload.kind() | if expire.is_some() { HAS_EXPIRE } else { 0 };
             let lru = lru.to_le_bytes();
@@ -437,8 +461,9 @@ impl Entry {
 
     fn free_block_only(self) {
         let layout = self.layout();
-        // SAFETY: the block came from `alloc` with this layout; its owned payload was moved out.
-        unsafe { dealloc(self.0.as_ptr(), layout) };
+        // SAFETY: the block came from `alloc_block` with this layout; its owned payload was
+        // moved out.
+        unsafe { free_block(self.0, layout) };
         std::mem::forget(self);
     }
 
@@ -483,7 +508,9 @@ impl Entry {
 
     /// Bytes allocated for this key: its block, a raw string's buffer, an object's contents.
     pub fn memory_usage(&self) -> usize {
-        let block = self.layout().size();
+        // What the block really takes: its slab slot or jemalloc size class.
+        let size = self.layout().size();
+        let block = if slab::serves(size) { slab::SLOT } else { crate::memory::jemalloc_class(size) };
         block
             + match self.value() {
                 ValueRef::Str(StrRef::Bytes(b)) if self.shape().kind == KIND_RAW => {
@@ -492,7 +519,8 @@ impl Entry {
                     let s = self.shape();
                     unsafe { (*(self.0.as_ptr().add(s.payload_at) as *const Vec<u8>)).capacity() }
                 }
-                ValueRef::Object(o) => o.memory_usage(),
+                // The boxed `Object` is an allocation of its own.
+                ValueRef::Object(o) => crate::memory::jemalloc_class(std::mem::size_of::<Object>()) + o.memory_usage(),
                 _ => 0,
             }
     }
@@ -517,7 +545,7 @@ impl Drop for Entry {
                 KIND_OBJ => std::ptr::drop_in_place(p as *mut Box<Object>),
                 _ => {}
             }
-            dealloc(self.0.as_ptr(), layout);
+            free_block(self.0, layout);
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod entry;
 pub mod notify;
+pub mod slab;
 pub mod table;
 
 use std::collections::{HashMap, HashSet};
@@ -521,6 +522,35 @@ impl Db {
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+    }
+
+    /// Samples up to `want` keys for eviction (only keys with a TTL if `volatile`), as Redis's
+    /// dictGetSomeKeys on the main or the expires dict; `f` gets each sampled entry.
+    pub fn sample_for_eviction(&self, rng: &mut Rng, want: usize, volatile: bool, f: impl FnMut(&Entry)) {
+        let mut f = f;
+        // Redis walks at most 10 buckets per wanted key; TTL keys are mixed with the others
+        // here, so the walk is lengthened by how rare they are (bounded).
+        let mut chains = want * 10;
+        if volatile && self.expires > 0 {
+            chains = (chains * self.len().div_ceil(self.expires)).min(want * 10 + 4096);
+        }
+        self.table.sample(|| rng.next_u64(), want, chains.max(1), volatile, |e, _| f(e));
+    }
+
+    /// Whether a key exists with a TTL (eviction candidates of volatile policies), ignoring
+    /// whether the TTL passed.
+    pub fn has_ttl(&self, key: &[u8]) -> bool {
+        self.table.get_with_flag(key).is_some_and(|(_, flag)| flag)
+    }
+
+    /// A random key (with a TTL if `volatile`), for the random eviction policies.
+    pub fn random_for_eviction(&self, rng: &mut Rng, volatile: bool) -> Option<Vec<u8>> {
+        if !volatile {
+            return self.table.random(|| rng.next_u64()).map(|e| e.key().to_vec());
+        }
+        let mut key = None;
+        self.sample_for_eviction(rng, 1, true, |e| key = Some(e.key().to_vec()));
+        key
     }
 
     /// Incremental rehashing from the cron: moves up to `chains` chains.

@@ -641,6 +641,53 @@ impl<E: ThinEntry> Table<E> {
         Some(unsafe { &*chosen })
     }
 
+    /// Redis's dictGetSomeKeys, for eviction: walks consecutive home chains from a random one,
+    /// calling `f` for up to `want` entries (only flagged ones if `flagged_only`), visiting at
+    /// most `max_chains` chains. After a run of empty chains longer than `want` it jumps to a
+    /// new random chain, as Redis does, so a sparse table still yields spread-out samples.
+    pub fn sample(
+        &self,
+        mut rand: impl FnMut() -> u64,
+        want: usize,
+        max_chains: usize,
+        flagged_only: bool,
+        mut f: impl FnMut(&E, bool),
+    ) {
+        if self.len == 0 || want == 0 {
+            return;
+        }
+        let start = self.rehash_idx.unwrap_or(0);
+        let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
+        let span = sizes.0 + sizes.1 - start;
+        let mut pick = (rand() % span as u64) as usize;
+        let (mut found, mut empty_run) = (0usize, 0usize);
+        for _ in 0..max_chains {
+            let p = start + pick;
+            let (array, idx) = if p < sizes.0 { (&self.arrays[0], p) } else { (&self.arrays[1], p - sizes.0) };
+            let before = found;
+            self.visit_chain(array, idx, &mut |e, flag| {
+                if found < want && (flag || !flagged_only) {
+                    found += 1;
+                    f(e, flag);
+                }
+            });
+            if found >= want {
+                return;
+            }
+            if found == before {
+                empty_run += 1;
+                if empty_run >= 5 && empty_run > want {
+                    pick = (rand() % span as u64) as usize;
+                    empty_run = 0;
+                    continue;
+                }
+            } else {
+                empty_run = 0;
+            }
+            pick = (pick + 1) % span;
+        }
+    }
+
     /// Calls `f` for entries whose flag bit is set, walking home chains from `cursor` and
     /// stopping after `max_chains` chains; returns the cursor to continue from (0 = wrapped).
     /// Used to sample keys with a TTL without dereferencing the others.

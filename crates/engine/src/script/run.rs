@@ -60,10 +60,10 @@ pub fn flags_to_cmd_flags(mut cmd_flags: u64, script_flags: u64) -> u64 {
     cmd_flags & !spec::MAY_REPLICATE
 }
 
-/// Whether used memory is over `maxmemory` (Redis's pre-command OOM state, without eviction).
+/// Redis's pre_command_oom_state: memory was over `maxmemory` with nothing left to evict when
+/// the command running the script started (the dispatcher's eviction check records it).
 pub fn over_maxmemory(srv: &Server) -> bool {
-    let max = srv.config.int("maxmemory");
-    max > 0 && crate::memory::used_memory(srv) > max as u64
+    srv.evict.config.maxmemory != 0 && srv.evict.pre_command_oom
 }
 
 /// Redis's checkGoodReplicasStatus (every attached replica counts as good).

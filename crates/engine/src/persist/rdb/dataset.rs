@@ -49,7 +49,7 @@ pub fn save<W: Write>(srv: &Server, out: W, opts: SaveOptions) -> io::Result<W> 
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes())?;
     w.aux("redis-bits", b"64")?;
     w.aux("ctime", (srv.fx.now_ms / 1000).to_string().as_bytes())?;
-    w.aux("used-mem", srv.memory().allocated.to_string().as_bytes())?;
+    w.aux("used-mem", crate::memory::used_memory(srv).to_string().as_bytes())?;
     if opts.replication {
         w.aux("repl-stream-db", b"0")?;
         w.aux("repl-id", srv.process.replid.as_bytes())?;

@@ -35,7 +35,8 @@ pub fn run(srv: &mut Server) {
         crate::replication::flush_pending(srv, false);
     }
     crate::replication::ping_replicas(srv);
-    crate::persist::check_bgsave_done(srv);
+    crate::persist::check_background_done(srv);
+    crate::persist::aof::cron(srv);
     crate::persist::check_save_points(srv);
     if srv.config.bool("activerehashing") {
         for db in srv.dbs.iter_mut() {

@@ -47,12 +47,16 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-/// Redis's writeCommandsDeniedByDiskError (the RDB part): the last background save failed,
-/// save points are configured and `stop-writes-on-bgsave-error` is on.
-fn writes_denied_by_disk_error(srv: &Server) -> bool {
-    !srv.persistence.last_bgsave_ok
+/// Redis's writeCommandsDeniedByDiskError: the last background save failed (with save
+/// points configured and `stop-writes-on-bgsave-error` on), or the AOF cannot be written.
+fn writes_denied_by_disk_error(srv: &Server) -> Option<Cow<'static, str>> {
+    if !srv.persistence.last_bgsave_ok
         && srv.config.bool("stop-writes-on-bgsave-error")
         && !srv.config.save_points().is_empty()
+    {
+        return Some(Cow::Borrowed(MISCONF));
+    }
+    crate::persist::aof::write_denied(srv).map(Cow::Owned)
 }
 
 /// Whether the command writes (an EXEC counts as writing if a queued command does).
@@ -128,8 +132,10 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
-    if (is_write(srv, slot, cmd) || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
-        return reject(srv, slot, Some(cmd), err(MISCONF));
+    if is_write(srv, slot, cmd) || cmd.spec.name == "ping" {
+        if let Some(e) = writes_denied_by_disk_error(srv) {
+            return reject(srv, slot, Some(cmd), err(e));
+        }
     }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(

@@ -309,22 +309,7 @@ fn memory_section(srv: &Server, out: &mut String) {
 }
 
 fn persistence_section(srv: &Server, out: &mut String) {
-    let p = &srv.persistence;
-    let _ = write!(
-        out,
-        "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        u8::from(srv.loading),
-        srv.fx.dirty.saturating_sub(p.dirty_at_last_save),
-        u8::from(p.bgsave_in_progress),
-        p.last_save_time,
-        if p.last_bgsave_ok { "ok" } else { "err" },
-        p.last_bgsave_time_sec,
-        p.current_bgsave_time_sec(),
-        p.saves,
-        p.last_load_keys_expired,
-        p.last_load_keys_loaded,
-        u8::from(srv.config.bool("appendonly")),
-    );
+    crate::persist::info::section(srv, out);
 }
 
 fn stats_section(srv: &Server, out: &mut String) {

@@ -99,6 +99,12 @@ pub struct Server {
     /// Bytes used by the Lua interpreter (INFO used_memory_lua).
     pub lua_memory: u64,
     pub persistence: crate::persist::PersistenceState,
+    /// The append-only file.
+    pub aof: crate::persist::aof::Aof,
+    /// Wakes the network layer's background driver (a snapshot walk has work to do).
+    pub background_wake: Option<Waker>,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts payloads with a wrong CRC.
+    pub skip_checksum_validation: bool,
     pub instantaneous: Instantaneous,
     pub pubsub: crate::pubsub::PubSub,
     /// Per-command latency histograms, indexed like `cmdstats`.
@@ -223,6 +229,9 @@ impl Server {
             used_memory_startup: 0,
             lua_memory: 0,
             persistence: Default::default(),
+            aof: Default::default(),
+            background_wake: None,
+            skip_checksum_validation: false,
             instantaneous: Default::default(),
             pubsub: Default::default(),
             latency: vec![Default::default(); table.len()],
@@ -244,6 +253,7 @@ impl Server {
         self.fx.notify_flags = self.config.notify_flags();
         self.latency_tracking = self.config.bool("latency-tracking");
         self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
+        crate::persist::aof::apply_config(self);
         let limits = self.config.output_buffer_limits();
         self.tunables = Tunables {
             requirepass_set: self.config.string("requirepass").is_some_and(|p| !p.is_empty()),

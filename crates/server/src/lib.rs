@@ -11,6 +11,7 @@ mod shared;
 mod stream;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use spinel_engine::config::{CommandLine, Config};
@@ -201,7 +202,7 @@ async fn run(config: Config, options: Options) -> i32 {
         }
     }
     log::warning("Server initialized");
-    if let Err(e) = spinel_engine::persist::load_at_startup(&mut server) {
+    if let Err(e) = spinel_engine::persist::aof::load::load_data_at_startup(&mut server) {
         log::warning(&e);
         return 1;
     }
@@ -225,7 +226,11 @@ fn start(
     unix: Option<(tokio::net::UnixListener, String)>,
 ) -> SharedRef {
     server.used_memory_startup = server.memory().allocated;
+    let kick = Arc::new(tokio::sync::Notify::new());
+    let waker = kick.clone();
+    server.background_wake = Some(Arc::new(move || waker.notify_one()));
     let shared = Shared::new(server);
+    tokio::spawn(background_loop(shared.clone(), kick));
     for l in tcp {
         tokio::spawn(listener::accept_tcp(shared.clone(), l));
     }
@@ -285,6 +290,23 @@ impl Drop for TestServer {
     }
 }
 
+/// Drives background snapshots (BGSAVE, AOF rewrites): one short step under the engine lock,
+/// then yield so clients run, until the walk is over (see `persist::snapshot`).
+async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
+    use spinel_engine::persist::snapshot::{drive, Progress};
+    loop {
+        kick.notified().await;
+        loop {
+            let progress = drive(&mut shared.lock());
+            match progress {
+                Progress::More => tokio::task::yield_now().await,
+                Progress::Waiting => tokio::time::sleep(Duration::from_millis(1)).await,
+                Progress::Idle => break,
+            }
+        }
+    }
+}
+
 /// Runs the engine's cron `hz` times a second.
 async fn cron_loop(shared: SharedRef) {
     let mut hz = shared.lock().tunables.hz.max(1);
@@ -329,12 +351,10 @@ async fn wait_for_shutdown(shared: &SharedRef) {
         log::warning(&format!("Received {name} scheduling shutdown..."));
         let mut srv = shared.lock();
         log::warning("User requested shutdown...");
-        if !srv.config.save_points().is_empty() {
-            log::notice("Saving the final RDB snapshot before exiting.");
-            if let Err(e) = spinel_engine::persist::save_on_shutdown(&mut srv) {
-                log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
-                continue;
-            }
+        let save = !srv.config.save_points().is_empty();
+        if let Err(e) = spinel_engine::persist::prepare_shutdown(&mut srv, save) {
+            log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+            continue;
         }
         return;
     }

@@ -37,6 +37,8 @@ const HELP: &[&str] = &[
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
     "PAUSE-CRON <0|1>",
@@ -67,6 +69,8 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-LEN",
@@ -115,6 +119,11 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             Ok(Reply::Array(out))
         }
         ("reload", _) => reload(ctx, &args[2..]),
+        ("loadaof", 2) => loadaof(ctx),
+        ("set-skip-checksum-validation", 3) => {
+            ctx.srv.skip_checksum_validation = args::int(args[2])? != 0;
+            Ok(Reply::Ok)
+        }
         ("stringmatch-len", 2) => Ok(Reply::status("Apparently Redis did not crash: test passed")),
         _ => Err(args::subcommand_syntax_error(args[0], args[1])),
     }
@@ -228,12 +237,35 @@ fn reload(ctx: &mut Ctx, opts: &[&[u8]]) -> CmdResult {
         crate::persist::save(ctx.srv).map_err(|_| Error::Msg("ERR".into()))?;
     }
     if flush {
-        for id in 0..ctx.srv.dbs.len() {
-            crate::cmd::keys::flush_db(ctx.srv, id, false);
-        }
+        empty_all(ctx);
     }
-    crate::persist::reload(ctx.srv, merge).map_err(|e| err(format!("ERR Error trying to load the RDB dump: {e}")))?;
-    crate::log::notice("DB reloaded by DEBUG RELOAD");
+    crate::persist::reload(ctx.srv, merge).map_err(|e| {
+        crate::log::warning(&e);
+        err("ERR Error trying to load the RDB dump")
+    })?;
+    crate::log::warning("DB reloaded by DEBUG RELOAD");
+    Ok(Reply::Ok)
+}
+
+/// Empties every database (Redis's emptyData for DEBUG RELOAD/LOADAOF).
+fn empty_all(ctx: &mut Ctx) {
+    for id in 0..ctx.srv.dbs.len() {
+        crate::cmd::keys::flush_db(ctx.srv, id, false);
+    }
+}
+
+/// DEBUG LOADAOF: writes the AOF buffer, empties the dataset and replays the AOF.
+fn loadaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.aof.is_on() {
+        crate::persist::aof::flush(ctx.srv, true);
+    }
+    empty_all(ctx);
+    crate::persist::aof::load::reload(ctx.srv).map_err(|e| {
+        crate::log::warning(&e);
+        err("ERR Error trying to load the AOF")
+    })?;
+    ctx.srv.persistence.dirty_at_last_save = ctx.srv.fx.dirty;
+    crate::log::warning("Append Only File loaded by DEBUG LOADAOF");
     Ok(Reply::Ok)
 }
 

@@ -714,6 +714,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         n += flush_db(ctx.srv, id, lazy);
     }
     ctx.dirty(n as u64 + 1);
+    crate::persist::after_flushall(ctx.srv);
     Ok(Reply::Ok)
 }
 

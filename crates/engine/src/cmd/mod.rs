@@ -8,6 +8,7 @@ pub mod conn;
 pub mod debug;
 pub mod debug_extra;
 pub mod docs;
+pub mod dump_cmd;
 pub mod function;
 pub mod keys;
 pub mod persist_cmd;
@@ -24,6 +25,7 @@ use spec::CommandSpec;
 pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    dump_cmd::COMMANDS,
     conn::COMMANDS,
     client_cmd::COMMANDS,
     server_cmd::COMMANDS,

@@ -185,6 +185,10 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     ctx.srv.config.set(&pairs).map_err(err)?;
     ctx.srv.apply_config();
+    if let Err(e) = crate::persist::aof::config_changed(ctx.srv) {
+        let _ = ctx.srv.config.set(&[(b"appendonly".as_slice(), b"no".as_slice())]);
+        return Err(err(format!("ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}")));
+    }
     Ok(Reply::Ok)
 }
 
@@ -264,12 +268,10 @@ fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Err(err("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
     }
     let wants_save = if nosave { false } else { save || !ctx.srv.config.save_points().is_empty() };
-    if wants_save {
-        if let Err(e) = crate::persist::save_on_shutdown(ctx.srv) {
-            if !force {
-                crate::log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
-                return Err(err("ERR Errors trying to SHUTDOWN. Check logs."));
-            }
+    if let Err(e) = crate::persist::prepare_shutdown(ctx.srv, wants_save) {
+        if !force {
+            crate::log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+            return Err(err("ERR Errors trying to SHUTDOWN. Check logs."));
         }
     }
     ctx.srv.shutdown = Some(ShutdownRequest { save: Some(wants_save), now, force });

@@ -3,8 +3,11 @@
 //! One binary, a module per area; regression tests are named after what they guard.
 
 mod harness;
+mod proc;
 
 mod connection;
+mod crash;
+mod disk_full;
 mod keyspace;
 mod protocol;
 mod strings;

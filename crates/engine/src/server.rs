@@ -105,6 +105,8 @@ pub struct Server {
     pub background_wake: Option<Waker>,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts payloads with a wrong CRC.
     pub skip_checksum_validation: bool,
+    /// MIGRATE's cached connections.
+    pub migrate: crate::cmd::migrate::MigrateSockets,
     pub instantaneous: Instantaneous,
     pub pubsub: crate::pubsub::PubSub,
     /// Per-command latency histograms, indexed like `cmdstats`.
@@ -232,6 +234,7 @@ impl Server {
             aof: Default::default(),
             background_wake: None,
             skip_checksum_validation: false,
+            migrate: Default::default(),
             instantaneous: Default::default(),
             pubsub: Default::default(),
             latency: vec![Default::default(); table.len()],

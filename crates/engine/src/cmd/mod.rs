@@ -11,6 +11,7 @@ pub mod docs;
 pub mod dump_cmd;
 pub mod function;
 pub mod keys;
+pub mod migrate;
 pub mod persist_cmd;
 pub mod replication;
 pub mod server_cmd;
@@ -26,6 +27,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
     dump_cmd::COMMANDS,
+    migrate::COMMANDS,
     conn::COMMANDS,
     client_cmd::COMMANDS,
     server_cmd::COMMANDS,

@@ -14,6 +14,8 @@ pub mod aof;
 pub mod collections;
 pub mod dump;
 pub mod encoding;
+#[cfg(test)]
+mod fixture_tests;
 pub mod info;
 pub mod objects;
 pub mod rdb;

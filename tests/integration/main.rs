@@ -9,5 +9,6 @@ mod connection;
 mod crash;
 mod disk_full;
 mod keyspace;
+mod persistence;
 mod protocol;
 mod strings;

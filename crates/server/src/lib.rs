@@ -153,7 +153,18 @@ async fn run(config: Config, options: Options) -> i32 {
     server.memory_probe = options.memory_probe;
     let port = server.config.int("port") as u16;
     server.process.tcp_port = port;
-    log::notice(&format!("Running mode=standalone, port={port}."));
+    if server.config.bool("always-show-logo") {
+        // Redis prints its logo here; tools (the Redis test suite among them) look for its
+        // "Port:" and "PID:" lines.
+        log::raw(&format!(
+            "\n    Spinel {} (Redis {} compatible) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
+            spinel_engine::SPINEL_VERSION,
+            spinel_engine::REDIS_VERSION,
+            std::process::id()
+        ));
+    } else {
+        log::notice(&format!("Running mode=standalone, port={port}."));
+    }
     let tcp = if port != 0 {
         match listener::bind_tcp(server.config.bind_addrs(), port) {
             Ok(l) => l,
@@ -291,7 +302,7 @@ impl Drop for TestServer {
 }
 
 /// Drives background snapshots (BGSAVE, AOF rewrites): one short step under the engine lock,
-/// then yield so clients run, until the walk is over (see `persist::snapshot`).
+/// then let clients run, until the walk is over (see `persist::snapshot`).
 async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
     use spinel_engine::persist::snapshot::{drive, Progress};
     loop {
@@ -299,8 +310,9 @@ async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
         loop {
             let progress = drive(&mut shared.lock());
             match progress {
-                Progress::More => tokio::task::yield_now().await,
-                Progress::Waiting => tokio::time::sleep(Duration::from_millis(1)).await,
+                // Not yield_now: a task that is always ready keeps the runtime from polling
+                // sockets; waiting for the next timer tick lets every client run first.
+                Progress::More | Progress::Waiting => tokio::time::sleep(Duration::from_micros(1)).await,
                 Progress::Idle => break,
             }
         }

@@ -639,6 +639,11 @@ impl Db {
         std::mem::swap(&mut self.snapshot, &mut other.snapshot);
     }
 
+    /// Whether the table is moving to a new size.
+    pub fn is_rehashing(&self) -> bool {
+        self.table.is_rehashing()
+    }
+
     /// Incremental rehashing from the cron: moves up to `chains` chains.
     pub fn rehash(&mut self, chains: usize) -> bool {
         self.table.rehash(chains)

@@ -189,7 +189,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     let tmp = parent_dir(&path).join(format!("temp-{}.rdb", crate::util::time::now_us()));
     srv.persistence.saves += 1;
     srv.persistence.last_save_attempt_ms = crate::util::time::now_ms();
-    snapshot::start(srv, snapshot::Purpose::Rdb, snapshot::Format::Rdb, tmp, Some(path)).map_err(|e| {
+    snapshot::start(srv, snapshot::Purpose::Rdb, snapshot::Format::Rdb, tmp, Some(path), None).map_err(|e| {
         srv.persistence.last_bgsave_ok = false;
         crate::log::warning(&format!("Can't save in background: {e}"));
         e

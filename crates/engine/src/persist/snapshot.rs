@@ -9,10 +9,11 @@
 //!   a [`Side`] buffer.
 //! * A walker serializes the tables chain by chain in a fixed order, in short steps taken
 //!   under the engine lock between client batches ([`drive`]): the server crate runs it as a
-//!   task on the same runtime that yields after each step, so it interleaves with clients at
-//!   a fine grain instead of stopping them. Each step's length adapts to how busy the server
-//!   is (about an eighth of the time clients had since the last step, between 50 µs and
-//!   1 ms), so the walker takes roughly a ninth of a saturated engine and all of an idle one.
+//!   task on the same runtime, pausing until the next timer tick after each step, so it
+//!   interleaves with clients at a fine grain instead of stopping them. Each step's length
+//!   adapts to how busy the server is (about an eighth of the time clients had since the last
+//!   step, between 50 µs and 1 ms; 2 ms when no command ran meanwhile), so the walker takes
+//!   roughly a ninth of a saturated engine and most of an idle one.
 //! * Before a command changes or deletes a key in a chain the walker has not reached, the
 //!   keyspace hands the key to the hold's sink, which serializes its current (snapshot-time)
 //!   state, and marks it; the walker skips marked keys. New keys are marked at creation.
@@ -67,6 +68,8 @@ const CHUNK: usize = 256 * 1024;
 const CHANNEL_CHUNKS: usize = 16;
 const MIN_STEP: Duration = Duration::from_micros(50);
 const MAX_STEP: Duration = Duration::from_millis(1);
+/// A step when no command ran since the previous one.
+const IDLE_STEP: Duration = Duration::from_millis(2);
 
 /// Bytes held in side buffers, now and at the peak (INFO current_cow_size and
 /// rdb_last_cow_size report these).
@@ -146,6 +149,10 @@ struct Plan {
 pub struct Job {
     pub purpose: Purpose,
     pub format: Format,
+    opts: SaveOptions,
+    /// The holds are taken (see [`begin`]).
+    began: bool,
+    on_begin: Option<BeginHook>,
     pub started_ms: i64,
     /// The dirty counter when it started (what a successful save makes "saved").
     pub dirty_at_start: u64,
@@ -169,6 +176,8 @@ pub struct Job {
     key_delay_us: i64,
     started: Instant,
     last_step_end: Instant,
+    /// INFO's command count at the last step (were clients active since?).
+    commands_at_last_step: u64,
 }
 
 impl Job {
@@ -203,17 +212,13 @@ pub fn start(
     format: Format,
     path: PathBuf,
     rename: Option<PathBuf>,
+    on_begin: Option<BeginHook>,
 ) -> Result<(), String> {
     if srv.persistence.snapshot.is_some() {
         return Err("a snapshot is already in progress".into());
     }
     let mut opts = SaveOptions::from_config(srv);
     opts.aof_base = purpose == Purpose::AofBase;
-    let mut enc = RdbWriter::without_checksum(Vec::with_capacity(CHUNK + 64 * 1024), opts.compress);
-    match format {
-        Format::Rdb => write_header(&mut enc, srv, opts).map_err(|e| e.to_string())?,
-        Format::Commands => super::aof::rewrite::write_preamble(srv, enc.get_mut()),
-    }
     let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
     let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
     let slot = outcome.clone();
@@ -227,58 +232,117 @@ pub fn start(
             Purpose::AofBase => "aof-rewrite".into(),
         })
         .spawn(move || {
+            // The writer yields to the engine thread when they share a CPU.
+            // SAFETY: setpriority on this thread's own id.
+            unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) };
             let result = write_stream(rx, &path, rename.as_deref(), trailer);
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         })
         .map_err(|e| e.to_string())?;
-    let meta = RecordMeta::from_server(srv);
-    let cow = Arc::new(CowStats::default());
-    let side_failed = Arc::new(Mutex::new(None));
-    let mut plans = Vec::new();
-    let mut keys_total = 0;
-    for db in srv.dbs.iter_mut() {
-        if db.is_empty() {
-            continue;
-        }
-        plans.push(Plan { origin: db.id, keys: db.len(), expires: db.expires_count() });
-        keys_total += db.len() as u64;
-        let side = Side {
-            enc: RdbWriter::without_checksum(Vec::new(), opts.compress),
-            format,
-            meta,
-            stats: cow.clone(),
-            failed: side_failed.clone(),
-        };
-        db.hold_for_snapshot(Box::new(side));
-    }
     let now = Instant::now();
-    srv.persistence.snapshot = Some(Box::new(Job {
+    let mut job = Box::new(Job {
         purpose,
         format,
+        opts,
+        began: false,
+        on_begin,
         started_ms: crate::util::time::now_ms(),
         dirty_at_start: srv.fx.dirty,
-        keys_total,
+        keys_total: 0,
         keys_done: 0,
-        cow,
+        cow: Arc::new(CowStats::default()),
         killed: false,
-        plans,
+        plans: Vec::new(),
         next: 0,
         db_started: false,
-        enc,
+        enc: RdbWriter::without_checksum(Vec::with_capacity(CHUNK + 64 * 1024), opts.compress),
         tx: Some(tx),
         walked: false,
         outcome,
-        side_failed,
+        side_failed: Arc::new(Mutex::new(None)),
         thread: Some(thread),
-        meta,
+        meta: RecordMeta::from_server(srv),
         key_delay_us: srv.config.int("rdb-key-save-delay"),
         started: now,
         last_step_end: now,
-    }));
+        commands_at_last_step: 0,
+    });
+    if !srv.dbs.iter().any(|d| !d.is_empty() && d.is_rehashing()) {
+        if let Err(e) = begin(srv, &mut job) {
+            abandon(srv, &mut job, false);
+            if let Some(t) = job.thread.take() {
+                let _ = t.join();
+            }
+            return Err(e);
+        }
+    }
+    srv.persistence.snapshot = Some(job);
     if let Some(wake) = &srv.background_wake {
         wake();
     }
     Ok(())
+}
+
+/// Runs when the snapshot's moment comes, under the engine lock (an AOF rewrite switches
+/// its incremental file here, so the base and the new file meet exactly).
+pub type BeginHook = fn(&mut Server) -> Result<(), String>;
+
+/// The snapshot's moment: the header is written and every non-empty database is held. Taken
+/// at once when no table is rehashing; otherwise the walker first finishes the rehashing in
+/// short steps (a held table cannot move keys between its arrays, and lookups in a table
+/// held mid-rehash would search both arrays for the whole snapshot).
+fn begin(srv: &mut Server, job: &mut Job) -> Result<(), String> {
+    if let Some(hook) = job.on_begin {
+        hook(srv)?;
+    }
+    match job.format {
+        Format::Rdb => write_header(&mut job.enc, srv, job.opts).map_err(|e| e.to_string())?,
+        Format::Commands => super::aof::rewrite::write_preamble(srv, job.enc.get_mut()),
+    }
+    job.meta = RecordMeta::from_server(srv);
+    job.dirty_at_start = srv.fx.dirty;
+    job.started_ms = crate::util::time::now_ms();
+    job.started = Instant::now();
+    for db in srv.dbs.iter_mut() {
+        if db.is_empty() {
+            continue;
+        }
+        job.plans.push(Plan { origin: db.id, keys: db.len(), expires: db.expires_count() });
+        job.keys_total += db.len() as u64;
+        let side = Side {
+            enc: RdbWriter::without_checksum(Vec::new(), job.opts.compress),
+            format: job.format,
+            meta: job.meta,
+            stats: job.cow.clone(),
+            failed: job.side_failed.clone(),
+        };
+        db.hold_for_snapshot(Box::new(side));
+    }
+    job.began = true;
+    Ok(())
+}
+
+/// Before the snapshot's moment: rehashing steps for about `budget`, then the moment when
+/// no table rehashes any more.
+fn prepare(srv: &mut Server, job: &mut Job, budget: Duration) -> Option<Progress> {
+    let deadline = Instant::now() + budget;
+    while Instant::now() < deadline {
+        let mut rehashing = false;
+        for db in srv.dbs.iter_mut() {
+            if !db.is_empty() && db.rehash(256) {
+                rehashing = true;
+            }
+        }
+        if !rehashing {
+            if let Err(e) = begin(srv, job) {
+                abandon(srv, job, false);
+                *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(Err(e));
+                return Some(Progress::Idle);
+            }
+            return None;
+        }
+    }
+    Some(Progress::More)
 }
 
 /// The writer thread: checksums and writes chunks to a temp file beside `path`, then syncs
@@ -358,19 +422,30 @@ pub enum Progress {
     Idle,
 }
 
-/// One step of the walker with a budget derived from how long clients had since the last
-/// step (see the module docs). The server crate calls this in a loop while it returns
+/// One step of the walker, its length derived from what happened since the last step (see
+/// the module docs): about an eighth of the time clients had when commands ran meanwhile,
+/// a longer step when the server was idle. The server crate calls this, then lets the
+/// runtime poll sockets and run clients (it waits for the next timer tick, ~1 ms, rather
+/// than yielding: a task that is always ready would delay the I/O driver), while it returns
 /// [`Progress::More`] or [`Progress::Waiting`].
 pub fn drive(srv: &mut Server) -> Progress {
-    let Some(job) = srv.persistence.snapshot.as_ref() else { return Progress::Idle };
+    let commands = srv.stats.total_commands_processed;
+    let Some(job) = srv.persistence.snapshot.as_mut() else { return Progress::Idle };
     let gap = job.last_step_end.elapsed();
-    step(srv, (gap / 8).clamp(MIN_STEP, MAX_STEP))
+    let busy = commands != job.commands_at_last_step;
+    job.commands_at_last_step = commands;
+    let budget = if busy { (gap / 8).clamp(MIN_STEP, MAX_STEP) } else { IDLE_STEP };
+    step(srv, budget)
 }
 
 /// Walks for about `budget`.
 pub fn step(srv: &mut Server, budget: Duration) -> Progress {
     let Some(mut job) = srv.persistence.snapshot.take() else { return Progress::Idle };
-    let progress = walk(srv, &mut job, budget);
+    let waiting = if job.began || job.tx.is_none() { None } else { prepare(srv, &mut job, budget) };
+    let progress = match waiting {
+        Some(p) => p,
+        None => walk(srv, &mut job, budget),
+    };
     job.last_step_end = Instant::now();
     srv.persistence.snapshot = Some(job);
     progress

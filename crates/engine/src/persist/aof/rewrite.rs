@@ -76,6 +76,18 @@ fn open_new_incr(srv: &mut Server) -> Result<(), String> {
     }
 }
 
+/// The rewrite's moment (see `snapshot::begin`): what is buffered goes to the current
+/// incremental file, and new writes to a new one; the base will hold exactly what came before.
+fn switch_incr(srv: &mut Server) -> Result<(), String> {
+    srv.aof.reset_selected_db();
+    super::flush(srv, true);
+    open_new_incr(srv).map_err(|e| {
+        crate::log::warning(&e);
+        srv.aof.last_bgrewrite_ok = false;
+        e
+    })
+}
+
 /// Starts a background rewrite (rewriteAppendOnlyFileBackground).
 pub fn start(srv: &mut Server) -> Result<(), String> {
     if srv.persistence.snapshot.is_some() {
@@ -88,16 +100,9 @@ pub fn start(srv: &mut Server) -> Result<(), String> {
         crate::log::warning(&msg);
         return Err(msg);
     }
-    srv.aof.reset_selected_db();
-    super::flush(srv, true);
-    if let Err(e) = open_new_incr(srv) {
-        crate::log::warning(&e);
-        srv.aof.last_bgrewrite_ok = false;
-        return Err(e);
-    }
     srv.aof.rewrites += 1;
     let fmt = format(srv);
-    if let Err(e) = snapshot::start(srv, Purpose::AofBase, fmt, PathBuf::from(temp_name()), None) {
+    if let Err(e) = snapshot::start(srv, Purpose::AofBase, fmt, PathBuf::from(temp_name()), None, Some(switch_incr)) {
         srv.aof.last_bgrewrite_ok = false;
         crate::log::warning(&format!("Can't rewrite append only file in background: {e}"));
         return Err(e);

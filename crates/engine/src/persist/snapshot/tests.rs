@@ -88,7 +88,7 @@ fn snapshot_equals_the_dataset_at_its_start() {
     populate(&mut srv, &mut rng, 5000);
     let before = collect(&save(&srv, Vec::new(), SaveOptions::from_config(&srv)).unwrap());
     let path = dir.join("snap.rdb");
-    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None).unwrap();
+    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None, None).unwrap();
     let mut round = 0;
     while srv.persistence.snapshot.as_ref().is_some_and(|j| !j.walked) {
         step(&mut srv, Duration::from_micros(5));
@@ -110,7 +110,7 @@ fn snapshot_equals_the_dataset_at_its_start() {
     assert!(round > 100, "the walk was not interleaved with writes ({round} rounds)");
     // No hold or mark is left behind: a new snapshot sees the current dataset.
     let now = collect(&save(&srv, Vec::new(), SaveOptions::from_config(&srv)).unwrap());
-    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None).unwrap();
+    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None, None).unwrap();
     run_to_end(&mut srv);
     assert!(wait_outcome(&mut srv).is_ok());
     assert!(collect(&std::fs::read(&path).unwrap()).keys == now.keys);
@@ -126,7 +126,7 @@ fn growth_past_the_hold_finishes_the_database_early() {
     populate(&mut srv, &mut rng, 300);
     let before = collect(&save(&srv, Vec::new(), SaveOptions::from_config(&srv)).unwrap());
     let path = dir.join("grow.rdb");
-    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None).unwrap();
+    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None, None).unwrap();
     for i in 0..20_000 {
         let (d, fx) = (&mut srv.dbs[i % 3], &mut srv.fx);
         d.set(fx, format!("grow:{i}").as_bytes(), Value::Str(b"v"), false);
@@ -146,7 +146,7 @@ fn killing_a_snapshot_leaves_no_file_and_no_hold() {
     let mut rng = Rng::seeded();
     populate(&mut srv, &mut rng, 3000);
     let path = dir.join("killed.rdb");
-    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None).unwrap();
+    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None, None).unwrap();
     step(&mut srv, Duration::from_micros(1));
     kill(&mut srv);
     let outcome = wait_outcome(&mut srv);

@@ -53,6 +53,33 @@ impl Conn {
         }
     }
 
+    /// Reads exactly as many bytes as `expected` holds and checks them (byte-exact replies,
+    /// pushes and MONITOR lines that frames would not distinguish).
+    pub fn expect_raw(&mut self, expected: &[u8]) {
+        while self.buf.len() < expected.len() {
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read reply");
+            assert!(n > 0, "connection closed while waiting for a reply");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        let got: Vec<u8> = self.buf.drain(..expected.len()).collect();
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Reads one CRLF-terminated line (without the CRLF), e.g. a MONITOR line.
+    pub fn read_line(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..pos + 2).collect();
+                return line[..pos].to_vec();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read line");
+            assert!(n > 0, "connection closed while waiting for a line");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
     /// Reads until the server closes the connection; returns what came before.
     pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut rest = std::mem::take(&mut self.buf);

@@ -3,12 +3,23 @@
 //! One binary, a module per area; regression tests are named after what they guard.
 
 mod harness;
+mod http;
 mod proc;
 
 mod connection;
 mod crash;
 mod disk_full;
+mod hash;
+mod introspection;
 mod keyspace;
+mod list;
 mod persistence;
 mod protocol;
+mod pubsub;
+mod rest;
+mod rest_proxy;
+mod scripting;
+mod set;
+mod stream;
 mod strings;
+mod zset;

@@ -4,10 +4,16 @@
 //! may serve them (a push, an add, RENAME onto the key…) marks the key ready; after the
 //! command, [`serve_ready_keys`] re-runs each waiting client's command, first come first
 //! served, while the key can still serve them, and queues the reply in the client's outbox.
+//! During the re-run the client's `served_key` names the key that became ready: a client
+//! blocked on several keys is served from that one, as Redis serves it. The re-run is not a
+//! new call in the stats (Redis counted it when it blocked); only its time and errors are
+//! added.
 
 use std::collections::VecDeque;
 
 use crate::client::{flags, BlockKind, BlockState};
+use crate::cmd::table::Command;
+use crate::ctx::Ctx;
 use crate::keyspace::ValueRef;
 use crate::reply::Reply;
 use crate::server::Server;
@@ -51,22 +57,24 @@ pub fn timeout(srv: &mut Server, slot: usize) -> Option<Reply> {
     Some(state.timeout_reply)
 }
 
-/// Whether `key` can serve a client blocked with `kind` (exists with the right type).
-fn can_serve(srv: &Server, db: usize, key: &[u8], kind: BlockKind) -> bool {
-    let Some(entry) = srv.dbs[db].peek(key) else { return false };
+/// Whether `key` can serve a client blocked with `kind`: None when the key is gone (then
+/// no list or zset client behind can be served either), else whether it has the type the
+/// client waits for.
+fn can_serve(srv: &Server, db: usize, key: &[u8], kind: BlockKind) -> Option<bool> {
+    let entry = srv.dbs[db].peek(key)?;
     if entry.expire().is_some_and(|w| w <= srv.fx.now_ms) {
-        return false;
+        return None;
     }
     let type_name = match entry.value() {
         ValueRef::Str(_) => "string",
         ValueRef::Object(o) => o.type_name(),
     };
-    match kind {
+    Some(match kind {
         BlockKind::List => type_name == "list",
         BlockKind::ZSet => type_name == "zset",
         BlockKind::Stream => type_name == "stream",
         BlockKind::Module | BlockKind::Wait | BlockKind::Pause => false,
-    }
+    })
 }
 
 /// Serves clients blocked on keys that became ready, until no key is ready.
@@ -89,14 +97,27 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     for id in waiting {
         let Some(slot) = srv.clients.slot_of(id) else { continue };
         let Some(kind) = srv.clients[slot].blocked.as_ref().map(|b| b.kind) else { continue };
-        if !can_serve(srv, db, key, kind) {
-            // Streams serve every reader of a new entry; lists and zsets stop when empty.
-            if kind == BlockKind::Stream {
+        if kind == BlockKind::Stream {
+            // Stream readers are each served when the stream passed their ID, and
+            // XREADGROUP readers also when their key or group went away.
+            if !crate::cmd::stream_read::should_serve(srv, db, key, slot) {
                 continue;
             }
-            break;
+        } else {
+            match can_serve(srv, db, key, kind) {
+                Some(true) => {}
+                // A client waiting for another type is skipped, as Redis does.
+                Some(false) => continue,
+                // The key is gone: no list or zset reader can be served (a stream reader
+                // further in the queue still may be told so).
+                None => continue,
+            }
         }
+        srv.clients[slot].served_key = Some(key.to_vec());
         serve_client(srv, slot);
+        if let Some(client) = srv.clients.get_mut(slot) {
+            client.served_key = None;
+        }
     }
 }
 
@@ -117,9 +138,12 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
     srv.clients[slot].db = state.db;
     srv.clients[slot].blocked_extra = state.extra.clone();
     let reply = match srv.commands.lookup(&args) {
-        crate::cmd::table::Found::Command(cmd) => crate::dispatch::call(srv, slot, cmd, &args, false),
+        crate::cmd::table::Found::Command(cmd) => rerun(srv, slot, cmd, &args),
         _ => return,
     };
+    // What serving propagated (XREADGROUP's XCLAIMs) goes out now, as Redis's afterCommand
+    // does for each served client.
+    crate::replication::flush_pending(srv, true);
     let client = &mut srv.clients[slot];
     client.db = saved_db;
     client.blocked_extra.clear();
@@ -132,11 +156,55 @@ pub fn serve_client(srv: &mut Server, slot: usize) {
     client.push_output(&out);
 }
 
-/// CLIENT UNBLOCK: unblocks with the timeout reply, or with an UNBLOCKED error.
+/// Runs a blocked command again to serve it. Its call was counted when it blocked, so, as
+/// Redis's updateStatsOnUnblock, this adds only its time and its errors to the stats.
+fn rerun(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]) -> Reply {
+    let Some(handler) = cmd.spec.handler else { return Reply::NoReply };
+    let start = std::time::Instant::now();
+    let db = srv.clients[slot].db;
+    let dirty_before = srv.fx.dirty;
+    let outer_rewrite = srv.fx.rewrite.take();
+    let mut ctx = Ctx { srv, slot, db, cmd, nested: false };
+    let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
+    let elapsed = start.elapsed();
+    // A served command replicates on its own, right away (as Redis propagates each served
+    // client in handleClientsBlockedOnKeys), as the command it chose (ZPOPMIN for BZPOPMIN).
+    let rewrite = std::mem::replace(&mut srv.fx.rewrite, outer_rewrite);
+    if srv.fx.propagating && srv.fx.dirty > dirty_before {
+        match rewrite {
+            Some(argv) if argv.is_empty() => {}
+            Some(argv) => srv.fx.propagate.push((db, argv)),
+            None => srv.fx.propagate.push((db, args.iter().map(|a| a.to_vec()).collect())),
+        }
+        crate::replication::flush_pending(srv, true);
+    }
+    srv.cmdstats[cmd.id].usec += elapsed.as_micros() as u64;
+    let mut codes = Vec::new();
+    reply.for_each_error(&mut |e| codes.push(e.code()));
+    if !codes.is_empty() {
+        srv.cmdstats[cmd.id].failed_calls += 1;
+        for code in codes {
+            srv.count_error(code);
+        }
+    }
+    if srv.latency_tracking && srv.clients[slot].blocked.is_none() {
+        srv.latency[cmd.id].record(elapsed.as_nanos() as u64);
+    }
+    reply
+}
+
+/// CLIENT UNBLOCK: unblocks with the timeout reply, or with an UNBLOCKED error (counted
+/// against the blocked command, as Redis does).
 pub fn unblock_by_request(srv: &mut Server, slot: usize, with_error: bool) -> bool {
     let Some(state) = unblock(srv, slot) else { return false };
     let reply = if with_error {
-        Reply::Error(crate::error::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+        let e = crate::error::err("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        srv.count_error(e.code());
+        let args: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
+        if let crate::cmd::table::Found::Command(cmd) = srv.commands.lookup(&args) {
+            srv.cmdstats[cmd.id].failed_calls += 1;
+        }
+        Reply::Error(e)
     } else {
         state.timeout_reply
     };

@@ -27,6 +27,15 @@ pub mod flags {
     pub const NO_TOUCH: u32 = 1 << 13;
     /// Receives the replication stream (SYNC/PSYNC).
     pub const REPLICA: u32 = 1 << 14;
+    /// The client scripts run their commands as (MONITOR shows it as `lua`).
+    pub const SCRIPT: u32 = 1 << 20;
+    /// Client-side caching options (Redis's CLIENT_TRACKING_*), see crate::tracking.
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 21;
+    pub const TRACKING_BCAST: u32 = 1 << 22;
+    pub const TRACKING_OPTIN: u32 = 1 << 23;
+    pub const TRACKING_OPTOUT: u32 = 1 << 24;
+    pub const TRACKING_CACHING: u32 = 1 << 25;
+    pub const TRACKING_NOLOOP: u32 = 1 << 26;
 }
 
 /// A command queued by MULTI.
@@ -99,6 +108,9 @@ pub struct Client {
     pub blocked: Option<BlockState>,
     /// While a blocked command is re-run to serve it, the state it saved when blocking.
     pub blocked_extra: Vec<Vec<u8>>,
+    /// While a blocked command is re-run to serve it, the key that became ready (Redis
+    /// serves a client blocked on several keys from the one that got data).
+    pub served_key: Option<Vec<u8>>,
     /// Output produced for this client outside its own commands (pub/sub messages, a
     /// blocked command served by another client's write), waiting to be written.
     pub outbox: Vec<u8>,
@@ -146,6 +158,7 @@ impl Client {
             shard_channels: HashMap::new(),
             blocked: None,
             blocked_extra: Vec::new(),
+            served_key: None,
             outbox: Vec::new(),
             wake: None,
             qbuf: 0,
@@ -211,6 +224,12 @@ impl Client {
         }
         if self.has(flags::TRACKING) {
             s.push('t');
+        }
+        if self.has(flags::TRACKING_BROKEN_REDIR) {
+            s.push('R');
+        }
+        if self.has(flags::TRACKING_BCAST) {
+            s.push('B');
         }
         if dirty_cas {
             s.push('d');

@@ -53,6 +53,7 @@ pub fn run(srv: &mut Server) {
     }
     close_idle_clients(srv, now);
     crate::dispatch::after_command(srv);
+    crate::introspection::cron(srv);
 }
 
 /// Redis's activeExpireCycle (slow mode): sample keys with a TTL in each database, expire the
@@ -94,6 +95,7 @@ pub fn active_expire_cycle(srv: &mut Server) {
         }
     }
     let elapsed = start.elapsed();
+    crate::introspection::latency_event(srv, "expire-cycle", elapsed);
     srv.fx.stats.expire_cycle_cpu_milliseconds =
         srv.fx.stats.expire_cycle_cpu_milliseconds.saturating_add(elapsed.as_millis() as u64);
     let current = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
@@ -111,7 +113,10 @@ fn close_idle_clients(srv: &mut Server, now: i64) {
         .clients
         .iter()
         .filter(|c| {
-            !c.has(crate::client::flags::INTERNAL) && c.blocked.is_none() && !c.has(crate::client::flags::PUBSUB)
+            // Like Redis: replicas and monitors, blocked and subscribed clients never idle out.
+            !c.has(crate::client::flags::INTERNAL | crate::client::flags::MONITOR | crate::client::flags::REPLICA)
+                && c.blocked.is_none()
+                && !c.has(crate::client::flags::PUBSUB)
         })
         .filter(|c| (now - c.last_interaction_ms) / 1000 > timeout)
         .map(|c| c.slot)

@@ -45,34 +45,63 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
     Reply::Error(e)
 }
 
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-/// Redis's writeCommandsDeniedByDiskError: the last background save failed (with save
-/// points configured and `stop-writes-on-bgsave-error` on), or the AOF cannot be written.
-fn writes_denied_by_disk_error(srv: &Server) -> Option<Cow<'static, str>> {
-    if !srv.persistence.last_bgsave_ok
+/// Redis's writeCommandsDeniedByDiskError, the RDB part: the last background save failed,
+/// save points are configured and `stop-writes-on-bgsave-error` is on.
+pub(crate) fn rdb_writes_denied(srv: &Server) -> bool {
+    !srv.persistence.last_bgsave_ok
         && srv.config.bool("stop-writes-on-bgsave-error")
         && !srv.config.save_points().is_empty()
-    {
+}
+
+/// Redis's writeCommandsDeniedByDiskError with its message (writeCommandsGetDiskErrorMessage):
+/// the RDB case above, or the AOF cannot be written.
+pub(crate) fn writes_denied_by_disk_error(srv: &Server) -> Option<Cow<'static, str>> {
+    if rdb_writes_denied(srv) {
         return Some(Cow::Borrowed(MISCONF));
     }
     crate::persist::aof::write_denied(srv).map(Cow::Owned)
 }
 
-/// Whether the command writes (an EXEC counts as writing if a queued command does).
-fn is_write(srv: &Server, slot: usize, cmd: &Command) -> bool {
-    if cmd.flags & spec::WRITE != 0 {
+/// The command's flags for this call: a script declares its own (a shebang, a function's
+/// flags), as Redis's getCommandFlags does for EVAL and FCALL.
+fn command_flags(srv: &Server, cmd: &Command, args: &[&[u8]]) -> u64 {
+    if cmd.spec.group == spec::Group::Scripting {
+        crate::script::command_flags(srv, cmd, args)
+    } else {
+        cmd.flags
+    }
+}
+
+/// Whether the command has one of `flags`; an EXEC has it if a queued command does.
+fn has_flag(srv: &Server, slot: usize, cmd: &Command, cmd_flags: u64, flags: u64) -> bool {
+    if cmd_flags & flags != 0 {
         return true;
     }
     if cmd.top_name() == "exec" {
         if let Some(m) = &srv.clients[slot].multi {
             return m.queue.iter().any(|q| {
                 let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
-                matches!(srv.commands.lookup(&args), Found::Command(c) if c.flags & spec::WRITE != 0)
+                matches!(srv.commands.lookup(&args), Found::Command(c) if command_flags(srv, c, &args) & flags != 0)
             });
         }
     }
     false
+}
+
+/// The command's flags, with those of the queued commands for EXEC.
+fn effective_flags(srv: &Server, slot: usize, cmd: &Command) -> u64 {
+    let mut all = cmd.flags;
+    if cmd.top_name() == "exec" {
+        for q in srv.clients[slot].multi.iter().flat_map(|m| m.queue.iter()) {
+            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+            if let Found::Command(c) = srv.commands.lookup(&args) {
+                all |= c.flags;
+            }
+        }
+    }
+    all
 }
 
 /// `enable-debug-command` (no / yes / local): whether this client may run DEBUG.
@@ -97,6 +126,13 @@ pub fn auth_required(srv: &Server, slot: usize) -> bool {
 
 /// Runs one client request with every check of Redis's processCommand.
 pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
+    let outer = crate::introspection::enter_request(srv, slot);
+    let reply = process_request(srv, slot, args);
+    crate::introspection::leave_request(srv, outer);
+    reply
+}
+
+fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     let Some(&name) = args.first() else { return Reply::NoReply };
     let start = crate::util::time::mono_ns();
     // Redis fixes the time for the duration of a command (and of commands it calls).
@@ -132,10 +168,25 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
-    if is_write(srv, slot, cmd) || cmd.spec.name == "ping" {
+    crate::tracking::before_command(srv);
+    let flags = command_flags(srv, cmd, args);
+    // Inside MULTI every queued command may grow memory without bound (Redis refuses them
+    // all when out of memory, except the ones that end the transaction).
+    let queues_in_oom = in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset");
+    if srv.tunables.maxmemory > 0
+        && (queues_in_oom || has_flag(srv, slot, cmd, flags, spec::DENYOOM))
+        && crate::script::run::over_maxmemory(srv)
+    {
+        return reject(srv, slot, Some(cmd), err("OOM command not allowed when used memory > 'maxmemory'."));
+    }
+    let is_write = has_flag(srv, slot, cmd, flags, spec::WRITE);
+    if is_write || cmd.spec.name == "ping" {
         if let Some(e) = writes_denied_by_disk_error(srv) {
             return reject(srv, slot, Some(cmd), err(e));
         }
+    }
+    if is_write && srv.tunables.min_replicas_to_write > 0 && !crate::script::run::good_replicas(srv) {
+        return reject(srv, slot, Some(cmd), err("NOREPLICAS Not enough good replicas to write."));
     }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(
@@ -147,7 +198,13 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if srv.loading && cmd.flags & spec::LOADING == 0 {
         return reject(srv, slot, Some(cmd), err("LOADING Redis is loading the dataset in memory"));
     }
-    if must_wait_for_pause(srv, slot, cmd) {
+    // Replicas and monitors (Redis flags both as replicas) may not touch the keyspace.
+    if srv.clients[slot].has(flags::MONITOR | flags::REPLICA)
+        && effective_flags(srv, slot, cmd) & (spec::READONLY | spec::WRITE | spec::MAY_REPLICATE) != 0
+    {
+        return reject(srv, slot, Some(cmd), err("ERR Replica can't interact with the keyspace"));
+    }
+    if must_wait_for_pause(srv, slot, cmd, flags) {
         let now = srv.fx.now_ms;
         let state = crate::client::BlockState {
             db: srv.clients[slot].db,
@@ -179,7 +236,7 @@ pub fn process(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
 
 /// Whether CLIENT PAUSE holds this command back: all commands under PAUSE ALL, commands
 /// that may write (or an EXEC of such) under PAUSE WRITE.
-fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
+fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command, cmd_flags: u64) -> bool {
     if srv.pause.until_ms == 0 {
         return false;
     }
@@ -190,15 +247,7 @@ fn must_wait_for_pause(srv: &mut Server, slot: usize, cmd: &Command) -> bool {
     if !srv.pause.writes_only {
         return true;
     }
-    let may_write = |flags: u64| flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
-    if cmd.top_name() == "exec" {
-        let queue = srv.clients[slot].multi.as_ref().map(|m| m.queue.clone()).unwrap_or_default();
-        return queue.iter().any(|q| {
-            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
-            matches!(srv.commands.lookup(&args), Found::Command(c) if may_write(c.flags))
-        });
-    }
-    may_write(cmd.flags)
+    has_flag(srv, slot, cmd, cmd_flags, spec::WRITE | spec::MAY_REPLICATE)
 }
 
 /// Redis's call(): runs a validated command, timing it and updating command and error stats.
@@ -212,6 +261,7 @@ fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8
     let Some(handler) = cmd.spec.handler else {
         return Reply::Error(Error::WrongArity(cmd.fullname.to_string()));
     };
+    let frame = crate::introspection::before_call(srv, slot, nested);
     let db = srv.clients[slot].db;
     let dirty_before = srv.fx.dirty;
     let outer_rewrite = srv.fx.rewrite.take();
@@ -235,14 +285,22 @@ fn call_timed(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8
     stats.calls += 1;
     stats.usec += elapsed_ns / 1000;
     if srv.latency_tracking && !srv.clients[slot].has(flags::BLOCKED) {
-        srv.latency[cmd.id].record(elapsed_ns);
+        // Redis measures whole microseconds and records them in ns.
+        srv.latency[cmd.id].record(elapsed_ns / 1000 * 1000);
     }
+    crate::introspection::after_call(srv, slot, cmd, args, std::time::Duration::from_nanos(elapsed_ns), nested, frame);
     let mut failed = false;
     let mut codes: Vec<String> = Vec::new();
-    if !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_)) {
+    // EXEC's array holds replies its queued commands already counted.
+    let counted_by_nested = cmd.top_name() == "exec" && matches!(reply, Reply::Array(_));
+    if !counted_by_nested
+        && !matches!(reply, Reply::Ok | Reply::Int(_) | Reply::Bulk(_) | Reply::Nil | Reply::Status(_))
+    {
         reply.for_each_error(&mut |e| {
             failed = true;
-            codes.push(e.code());
+            if !matches!(e, Error::Counted(_)) {
+                codes.push(e.code());
+            }
         });
     }
     if failed {
@@ -275,7 +333,8 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
     if !client.outbox.is_empty() {
         out.append(&mut client.outbox);
     }
-    if !client.reply_off && !client.reply_skip {
+    // Subscription confirmations are pushes: they are sent even with replies turned off.
+    if (!client.reply_off && !client.reply_skip) || crate::pubsub::is_push(&reply) {
         reply.encode(out, client.resp3);
     }
     client.reply_skip = false;
@@ -283,6 +342,7 @@ pub fn process_into(srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec
         client.reply_skip = true;
         client.reply_skip_next = false;
     }
+    crate::introspection::after_reply(srv, slot, args, out);
 }
 
 /// Runs a command on behalf of an internal caller (EXEC, a script, a blocked client being

@@ -34,6 +34,10 @@ pub enum Error {
     Protocol(Vec<u8>),
     /// Any other error, full text with its code (`ERR …`, `BUSYKEY …`).
     Msg(Cow<'static, str>),
+    /// An error already counted in errorstats when it happened (a script returning the
+    /// error of a command it ran): it still marks the command failed, but is not counted
+    /// again (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    Counted(Cow<'static, str>),
 }
 
 /// An error built from a full message, code first.
@@ -83,7 +87,7 @@ impl Error {
             }
             Error::NoAuth => "NOAUTH Authentication required.".into(),
             Error::Protocol(m) => format!("ERR {}", String::from_utf8_lossy(m)).into(),
-            Error::Msg(m) => m.clone(),
+            Error::Msg(m) | Error::Counted(m) => m.clone(),
         }
     }
 

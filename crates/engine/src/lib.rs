@@ -13,6 +13,7 @@ pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod info;
+pub mod introspection;
 pub mod keyspace;
 pub mod latency;
 pub mod lazyfree;
@@ -22,7 +23,9 @@ pub mod persist;
 pub mod pubsub;
 pub mod replication;
 pub mod reply;
+pub mod script;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

@@ -24,3 +24,12 @@ pub fn overhead_bytes(srv: &Server) -> u64 {
     let tables: u64 = srv.dbs.iter().map(|d| d.table_overhead() as u64).sum();
     srv.used_memory_startup + clients_memory(srv) + tables
 }
+
+/// Redis's used_memory for maxmemory decisions: the allocator's figure, or the RSS when no
+/// allocator probe is installed (tests, other allocators).
+pub fn used_memory(srv: &Server) -> u64 {
+    match srv.memory_probe {
+        Some(probe) => probe().allocated,
+        None => process_rss(),
+    }
+}

@@ -36,6 +36,8 @@ pub enum Reply {
     BigNumber(Vec<u8>),
     /// Verbatim text (`=…txt:`), a bulk string in RESP2.
     Verbatim(Vec<u8>),
+    /// Verbatim text with another format than `txt` (a script's `verbatim_string`).
+    VerbatimFormat([u8; 3], Vec<u8>),
     /// An out-of-band push (`>`), an array in RESP2.
     Push(Vec<Reply>),
     /// Several replies in a row (SUBSCRIBE to several channels answers once per channel).
@@ -120,6 +122,7 @@ impl Reply {
             Reply::Bool(b) => write::boolean(out, *b, resp3),
             Reply::BigNumber(d) => write::big_number(out, d, resp3),
             Reply::Verbatim(t) => write::verbatim(out, b"txt", t, resp3),
+            Reply::VerbatimFormat(f, t) => write::verbatim(out, f, t, resp3),
             Reply::Push(items) => {
                 write::push_header(out, items.len(), resp3);
                 items.iter().for_each(|r| r.encode(out, resp3));

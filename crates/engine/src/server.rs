@@ -109,6 +109,10 @@ pub struct Server {
     pub migrate: crate::cmd::migrate::MigrateSockets,
     pub instantaneous: Instantaneous,
     pub pubsub: crate::pubsub::PubSub,
+    /// Slow log, latency events, MONITOR clients.
+    pub introspection: crate::introspection::Introspection,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Per-command latency histograms, indexed like `cmdstats`.
     pub latency: Vec<crate::latency::Histogram>,
     /// `latency-tracking`, cached for the hot path.
@@ -116,9 +120,8 @@ pub struct Server {
     /// Configuration read on hot paths, refreshed by `apply_config`.
     pub tunables: Tunables,
     pub cron: crate::cron::CronState,
-    /// Function libraries by name (FUNCTION LOAD); the code and functions come with the
-    /// scripting engine.
-    pub functions: BTreeMap<String, ()>,
+    /// The Lua engine: EVAL scripts, function libraries, the running script's state.
+    pub scripts: crate::script::ScriptEngine,
     pub repl: crate::replication::Replication,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
@@ -138,6 +141,11 @@ pub struct Tunables {
     pub protected_mode: bool,
     pub active_expire_effort: i64,
     pub normal_obuf_limit: (u64, u64, u64),
+    /// `maxmemory` (0: no limit), for the deny-oom check.
+    pub maxmemory: i64,
+    /// `min-replicas-to-write` (0: off) and `min-replicas-max-lag`.
+    pub min_replicas_to_write: i64,
+    pub min_replicas_max_lag: i64,
 }
 
 /// Redis's instantaneous metrics: rates sampled by the cron every 100 ms, averaged over the
@@ -237,17 +245,49 @@ impl Server {
             migrate: Default::default(),
             instantaneous: Default::default(),
             pubsub: Default::default(),
+            introspection: Default::default(),
+            tracking: Default::default(),
             latency: vec![Default::default(); table.len()],
             latency_tracking: true,
             tunables: Tunables::default(),
             cron: Default::default(),
-            functions: BTreeMap::new(),
+            scripts: crate::script::ScriptEngine::default(),
             repl: Default::default(),
             cron_paused: false,
             clock: Default::default(),
         };
         srv.apply_config();
+        srv.add_script_clients();
         srv
+    }
+
+    /// Replaces the scripting engine by one whose Lua VMs may hold at most `bytes` (tests of
+    /// the memory bound use a small one).
+    pub fn set_lua_memory_limit(&mut self, bytes: usize) {
+        let (eval_client, function_client) = (self.scripts.eval_client, self.scripts.function_client);
+        self.scripts = crate::script::ScriptEngine::new(bytes);
+        self.scripts.eval_client = eval_client;
+        self.scripts.function_client = function_client;
+        self.lua_memory = self.scripts.eval_vm_memory() as u64;
+    }
+
+    /// The internal clients scripts run their commands as (one per Lua VM, as Redis creates
+    /// them at start-up, so the first connection gets id 3 as in Redis).
+    fn add_script_clients(&mut self) {
+        let now = crate::util::time::now_ms();
+        for eval in [true, false] {
+            let slot = self.clients.add(now);
+            let c = &mut self.clients[slot];
+            c.set(flags::INTERNAL, true);
+            c.set(flags::SCRIPT, true);
+            c.authenticated = true;
+            if eval {
+                self.scripts.eval_client = slot;
+            } else {
+                self.scripts.function_client = slot;
+            }
+        }
+        self.lua_memory = self.scripts.eval_vm_memory() as u64;
     }
 
     /// Copies configuration values that the engine reads on hot paths into their runtime
@@ -255,6 +295,7 @@ impl Server {
     pub fn apply_config(&mut self) {
         self.fx.notify_flags = self.config.notify_flags();
         self.latency_tracking = self.config.bool("latency-tracking");
+        self.introspection.configure(&self.config);
         self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
         crate::persist::aof::apply_config(self);
         let limits = self.config.output_buffer_limits();
@@ -268,6 +309,9 @@ impl Server {
             protected_mode: self.config.bool("protected-mode"),
             active_expire_effort: self.config.int("active-expire-effort"),
             normal_obuf_limit: (limits[0].hard, limits[0].soft, limits[0].soft_seconds),
+            maxmemory: self.config.int("maxmemory"),
+            min_replicas_to_write: self.config.int("min-replicas-to-write"),
+            min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
         };
         let policy = self.config.enum_name("maxmemory-policy");
         self.fx.access = if policy.contains("lfu") {
@@ -311,6 +355,7 @@ impl Server {
         crate::blocking::unblock(self, slot);
         crate::cmd::txn::discard_transaction(self, slot);
         crate::pubsub::unsubscribe_all(self, slot);
+        crate::tracking::disable(self, slot);
         if self.clients[slot].has(flags::REPLICA) {
             let id = self.clients[slot].id;
             crate::replication::detach_replica(self, id);
@@ -336,6 +381,7 @@ impl Server {
 /// Ends a CLIENT PAUSE and lets the postponed clients run their commands, in arrival order.
 pub fn unpause(srv: &mut Server) {
     srv.pause = Pause::default();
+    srv.fx.lazy_expire = true;
     let mut paused: Vec<(u64, usize)> = srv
         .clients
         .iter()

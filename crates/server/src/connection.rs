@@ -5,6 +5,11 @@
 //! (while replies are pending), a wake-up from the engine (output queued for us by another
 //! client — pub/sub, a served BLPOP — or a kill), and the deadline of a blocking command.
 //! Reading continues while a command is blocked, so a client that disconnects is noticed.
+//!
+//! A script command (EVAL, FCALL… or an EXEC of them) runs on a blocking thread instead of
+//! the runtime thread, holding the engine until it ends, so the runtime keeps serving the
+//! other connections: they wait for the engine, and once the script passes
+//! `busy-reply-threshold` they answer `-BUSY` themselves (see [`Shared::lock_for_commands`]).
 
 use std::time::Duration;
 
@@ -12,12 +17,13 @@ use smallvec::SmallVec;
 use spinel_engine::client::{flags, Waker};
 use spinel_engine::dispatch;
 use spinel_engine::log;
+use spinel_engine::script::busy::{BusyOutcome, Rejection};
 use spinel_engine::server::Server;
 use spinel_resp::{Limits, Request, RequestParser};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::shared::SharedRef;
+use crate::shared::{Access, SharedRef};
 use crate::stream::Stream;
 
 /// Bytes read per readiness event (Redis's PROTO_IOBUF_LEN).
@@ -38,42 +44,69 @@ pub struct Connection {
     /// Blocked on a key (or postponed by CLIENT PAUSE): input waits.
     blocked: bool,
     block_deadline: Option<Instant>,
+    /// Input bytes read but not yet counted in the stats (counted under the lock).
+    unaccounted_input: u64,
+    /// Requests refused while a script was busy, for the stats once the engine is free.
+    busy_rejections: Vec<Rejection>,
+    /// The protocol and parser limits of the last batch, for answering while a script is
+    /// busy (they cannot change meanwhile: only this client's commands change them).
+    resp3: bool,
+    limits: Limits,
+    /// A request read while a script was busy that needs the engine: it runs first.
+    deferred: Option<Vec<Vec<u8>>>,
+    /// (peer, local address, unix socket) until the client is added to the engine.
+    pending_registration: Option<(String, String, bool)>,
 }
 
-/// Why the loop ended.
+/// What to do next.
 enum Flow {
+    Continue,
+    Close,
+    /// Run this script command on a blocking thread, then continue with the input.
+    Script(Vec<Vec<u8>>),
+}
+
+/// What woke the loop.
+enum Event {
+    Wake,
+    Readable,
+    Timeout,
     Continue,
     Close,
 }
 
+/// Whether running `args` may run a script, which then gets a thread of its own. A cheap
+/// test on the name first: it runs for every command.
+fn runs_script(srv: &Server, slot: usize, args: &[&[u8]]) -> bool {
+    let Some(name) = args.first() else { return false };
+    let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
+    let script_name = |n: &[u8]| {
+        matches!(n.len(), 4 | 5 | 7 | 8 | 10)
+            && ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]
+                .iter()
+                .any(|s| n.eq_ignore_ascii_case(s.as_bytes()))
+    };
+    let client = &srv.clients[slot];
+    if name.len() == 4 && is("exec") {
+        return client
+            .multi
+            .as_ref()
+            .is_some_and(|m| m.queue.iter().any(|q| q.args.first().is_some_and(|n| script_name(n))));
+    }
+    script_name(name) && !client.has(flags::MULTI)
+}
+
 impl Connection {
-    /// Registers the client and serves it until it goes away.
+    /// Registers the client and serves it until it goes away. While another client's
+    /// script is busy the registration waits (the engine is needed), but the connection is
+    /// already answered (-BUSY, SCRIPT KILL…), as Redis accepts clients during a script.
     pub async fn serve(shared: SharedRef, stream: Stream, peer: String, local: String, unix: bool) {
         let notify = std::sync::Arc::new(Notify::new());
-        let waker: Waker = {
-            let n = notify.clone();
-            std::sync::Arc::new(move || n.notify_one())
-        };
-        let fd = stream.raw_fd();
-        let registered = {
-            let mut srv = shared.lock();
-            if let Some(reason) = refuse_reason(&srv, &peer, unix) {
-                srv.stats.rejected_connections += 1;
-                drop(srv);
-                let _ = stream.try_write(reason.as_bytes());
-                return;
-            }
-            let (slot, id) = srv.add_client(peer, local, fd, Some(waker));
-            if unix {
-                srv.clients[slot].set(flags::UNIX_SOCKET, true);
-            }
-            (slot, id)
-        };
         let mut conn = Connection {
-            shared,
+            shared: shared.clone(),
             stream,
-            slot: registered.0,
-            id: registered.1,
+            slot: usize::MAX,
+            id: 0,
             notify,
             inbuf: Vec::with_capacity(READ_CHUNK),
             parser: RequestParser::new(),
@@ -82,12 +115,49 @@ impl Connection {
             closing: false,
             blocked: false,
             block_deadline: None,
+            unaccounted_input: 0,
+            busy_rejections: Vec::new(),
+            resp3: false,
+            limits: Limits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false },
+            deferred: None,
+            pending_registration: Some((peer, local, unix)),
         };
-        conn.run().await;
-        let mut srv = conn.shared.lock();
-        if srv.clients.get(conn.slot).is_some_and(|c| c.id == conn.id) {
-            srv.free_client(conn.slot);
+        let refused = match shared.lock_for_commands().await {
+            Access::Locked(mut srv) => !conn.register(&mut srv),
+            Access::Busy => false,
+        };
+        if refused {
+            return;
         }
+        conn.run().await;
+        if conn.pending_registration.is_none() {
+            let mut srv = shared.lock_async().await;
+            if srv.clients.get(conn.slot).is_some_and(|c| c.id == conn.id) {
+                srv.free_client(conn.slot);
+            }
+        }
+    }
+
+    /// Adds the client to the engine (once). False if the connection is refused (max
+    /// clients, protected mode): the reason was written and the connection must close.
+    fn register(&mut self, srv: &mut Server) -> bool {
+        let Some((peer, local, unix)) = self.pending_registration.take() else { return true };
+        if let Some(reason) = refuse_reason(srv, &peer, unix) {
+            srv.stats.rejected_connections += 1;
+            let _ = self.stream.try_write(reason.as_bytes());
+            return false;
+        }
+        let n = self.notify.clone();
+        let waker: Waker = std::sync::Arc::new(move || n.notify_one());
+        let (slot, id) = srv.add_client(peer, local, self.stream.raw_fd(), Some(waker));
+        if unix {
+            srv.clients[slot].set(flags::UNIX_SOCKET, true);
+        }
+        self.slot = slot;
+        self.id = id;
+        self.limits.unauthenticated = dispatch::auth_required(srv, slot);
+        self.limits.max_bulk_len = srv.tunables.proto_max_bulk_len;
+        true
     }
 
     async fn run(&mut self) {
@@ -100,23 +170,90 @@ impl Connection {
             }
             let want_write = self.written < self.out.len();
             let deadline = self.block_deadline;
-            let flow = tokio::select! {
+            let event = tokio::select! {
                 biased;
-                _ = self.notify.notified() => self.on_wake(),
+                _ = self.notify.notified() => Event::Wake,
                 ready = self.stream.readable(), if !self.closing => match ready {
-                    Ok(()) => self.on_readable(),
-                    Err(_) => Flow::Close,
+                    Ok(()) => Event::Readable,
+                    Err(_) => Event::Close,
                 },
                 ready = self.stream.writable(), if want_write => match ready {
-                    Ok(()) => Flow::Continue,
-                    Err(_) => Flow::Close,
+                    Ok(()) => Event::Continue,
+                    Err(_) => Event::Close,
                 },
-                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => self.on_timeout(),
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => Event::Timeout,
+            };
+            let flow = match event {
+                Event::Wake => self.on_wake().await,
+                Event::Readable => self.on_readable().await,
+                Event::Timeout => self.on_timeout().await,
+                Event::Continue => Flow::Continue,
+                Event::Close => Flow::Close,
             };
             if let Flow::Close = flow {
                 let _ = self.flush();
                 return;
             }
+        }
+    }
+
+    /// Runs the commands waiting in the input buffer: with the engine locked, a script on a
+    /// thread of its own, or — while another client's script is busy — without the engine.
+    async fn run_pending(&mut self) -> Flow {
+        loop {
+            let shared = self.shared.clone();
+            let done = match shared.lock_for_commands().await {
+                Access::Locked(mut srv) => Some(self.process_locked(&mut srv)),
+                Access::Busy => self.process_busy(),
+            };
+            let flow = match done {
+                Some(flow) => flow,
+                // A command that needs the engine: wait for the script to end.
+                None => {
+                    let mut srv = shared.lock_async().await;
+                    self.process_locked(&mut srv)
+                }
+            };
+            match flow {
+                Flow::Script(args) => {
+                    if let Flow::Close = self.run_script(args).await {
+                        return Flow::Close;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs one script command on a blocking thread that holds the engine until it ends.
+    async fn run_script(&mut self, args: Vec<Vec<u8>>) -> Flow {
+        let shared = self.shared.clone();
+        let slot = self.slot;
+        let out = std::mem::take(&mut self.out);
+        shared.script.hop_start();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut out = out;
+            {
+                let mut srv = shared.lock();
+                let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
+                dispatch::process_into(&mut srv, slot, &refs, &mut out);
+                if shared.script.take_shutdown() {
+                    srv.shutdown =
+                        Some(spinel_engine::server::ShutdownRequest { save: Some(false), now: true, force: true });
+                }
+                if srv.shutdown.is_some() {
+                    shared.shutdown.notify_one();
+                }
+            }
+            shared.script_thread_done();
+            out
+        });
+        match task.await {
+            Ok(out) => {
+                self.out = out;
+                Flow::Continue
+            }
+            Err(_) => Flow::Close,
         }
     }
 
@@ -138,7 +275,7 @@ impl Connection {
         Ok(())
     }
 
-    fn on_readable(&mut self) -> Flow {
+    async fn on_readable(&mut self) -> Flow {
         let mut srv_bytes = 0;
         loop {
             let wanted = self.parser.bytes_wanted(self.inbuf.len()).clamp(READ_CHUNK, 1024 * 1024);
@@ -173,11 +310,39 @@ impl Connection {
         if srv_bytes == 0 {
             return Flow::Continue;
         }
-        let shared = self.shared.clone();
-        let mut srv = shared.lock();
-        srv.stats.total_net_input_bytes += srv_bytes as u64;
-        srv.stats.total_reads_processed += 1;
-        if !self.still_registered(&srv) {
+        self.unaccounted_input += srv_bytes as u64;
+        if self.blocked {
+            // Only the stats and the query buffer limit: the input waits for the unblock.
+            let shared = self.shared.clone();
+            let mut srv = shared.lock_async().await;
+            return self.account(&mut srv);
+        }
+        self.run_pending().await
+    }
+
+    /// Counts the input read so far and checks the query buffer limit and that the client
+    /// still exists (the engine is locked).
+    fn account(&mut self, srv: &mut Server) -> Flow {
+        if !self.register(srv) {
+            return Flow::Close;
+        }
+        if self.unaccounted_input > 0 {
+            srv.stats.total_net_input_bytes += self.unaccounted_input;
+            srv.stats.total_reads_processed += 1;
+            self.unaccounted_input = 0;
+        }
+        for r in self.busy_rejections.drain(..) {
+            srv.count_error(r.code);
+            if let Some(id) = r.cmd_id {
+                srv.cmdstats[id].rejected_calls += 1;
+            }
+            if let Some(c) = srv.clients.get_mut(self.slot) {
+                if c.has(flags::MULTI) {
+                    c.set(flags::DIRTY_EXEC, true);
+                }
+            }
+        }
+        if !self.still_registered(srv) {
             return Flow::Close;
         }
         if self.inbuf.len() as u64 > srv.tunables.query_buffer_limit {
@@ -185,10 +350,96 @@ impl Connection {
             srv.stats.client_qbuf_limit_disconnections += 1;
             return Flow::Close;
         }
+        Flow::Continue
+    }
+
+    /// Accounts, then runs the waiting commands (the engine is locked).
+    fn process_locked(&mut self, srv: &mut Server) -> Flow {
+        if let Flow::Close = self.account(srv) {
+            return Flow::Close;
+        }
         if self.blocked {
             return Flow::Continue;
         }
-        self.process(&mut srv)
+        if let Some(args) = self.deferred.take() {
+            let script = {
+                let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
+                let script = runs_script(srv, self.slot, &refs);
+                if !script {
+                    dispatch::process_into(srv, self.slot, &refs, &mut self.out);
+                }
+                script
+            };
+            if script {
+                return Flow::Script(args);
+            }
+        }
+        self.process(srv)
+    }
+
+    /// Answers the waiting commands while another client's script is busy (Redis's
+    /// processCommand during processEventsWhileBlocked). None: a command needs the engine.
+    fn process_busy(&mut self) -> Option<Flow> {
+        if self.blocked {
+            return Some(Flow::Continue);
+        }
+        let table = spinel_engine::cmd::table::commands();
+        let mut flow = Some(Flow::Continue);
+        loop {
+            let Connection { parser, inbuf, out, .. } = self;
+            let args: Vec<Vec<u8>> = match parser.next(inbuf, &self.limits) {
+                Ok(None) => break,
+                Ok(Some(Request::Empty)) => continue,
+                Ok(Some(Request::Multibulk(ranges))) => ranges.iter().map(|&(s, e)| inbuf[s..e].to_vec()).collect(),
+                Ok(Some(Request::Inline(owned))) => owned,
+                Err(e) => {
+                    let mut msg = b"ERR ".to_vec();
+                    msg.extend_from_slice(&e.message());
+                    spinel_resp::write::error(out, &msg);
+                    self.closing = true;
+                    break;
+                }
+            };
+            let outcome = {
+                let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
+                if is_cross_protocol_attack(&refs) {
+                    return Some(Flow::Close);
+                }
+                let unauthenticated = if self.pending_registration.is_some() {
+                    self.shared.script.requirepass()
+                } else {
+                    self.limits.unauthenticated
+                };
+                self.shared.script.handle(table, &refs, unauthenticated)
+            };
+            match outcome {
+                BusyOutcome::Reply(reply, rejection) => {
+                    reply.encode(out, self.resp3);
+                    self.busy_rejections.extend(rejection);
+                }
+                BusyOutcome::Close(reply) => {
+                    reply.encode(out, self.resp3);
+                    self.closing = true;
+                    break;
+                }
+                BusyOutcome::Shutdown => {
+                    self.shared.shutdown.notify_one();
+                    flow = Some(Flow::Close);
+                    break;
+                }
+                BusyOutcome::Wait => {
+                    self.deferred = Some(args);
+                    flow = None;
+                    break;
+                }
+            }
+        }
+        let consumed = self.parser.consumed();
+        if consumed > 0 {
+            self.inbuf.drain(..consumed);
+            self.parser.discard(consumed);
+        }
+        flow
     }
 
     fn still_registered(&self, srv: &Server) -> bool {
@@ -198,6 +449,15 @@ impl Connection {
     /// Runs every complete request in the input buffer (the engine is locked).
     fn process(&mut self, srv: &mut Server) -> Flow {
         let slot = self.slot;
+        let mut script: Option<Vec<Vec<u8>>> = None;
+        {
+            // While the batch runs, CLIENT LIST shows the query buffer still holding it and only
+            // the output not yet written, as Redis does.
+            let c = &mut srv.clients[slot];
+            c.qbuf = self.inbuf.len();
+            c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
+            c.obuf_bytes = self.out.len() - self.written;
+        }
         loop {
             {
                 let c = &srv.clients[slot];
@@ -209,6 +469,7 @@ impl Connection {
                 max_bulk_len: srv.tunables.proto_max_bulk_len,
                 unauthenticated: dispatch::auth_required(srv, slot),
             };
+            self.limits = limits;
             let Connection { parser, inbuf, out, .. } = self;
             match parser.next(inbuf, &limits) {
                 Ok(None) => break,
@@ -220,12 +481,20 @@ impl Connection {
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
+                    if runs_script(srv, slot, &args) {
+                        script = Some(args.iter().map(|a| a.to_vec()).collect());
+                        break;
+                    }
                     dispatch::process_into(srv, slot, &args, out);
                 }
                 Ok(Some(Request::Inline(owned))) => {
                     let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
+                    }
+                    if runs_script(srv, slot, &args) {
+                        script = Some(args.iter().map(|a| a.to_vec()).collect());
+                        break;
                     }
                     dispatch::process_into(srv, slot, &args, out);
                 }
@@ -252,7 +521,11 @@ impl Connection {
             self.inbuf.drain(..consumed);
             self.parser.discard(consumed);
         }
-        self.after_batch(srv)
+        let flow = self.after_batch(srv);
+        match (flow, script) {
+            (Flow::Continue, Some(args)) => Flow::Script(args),
+            (flow, _) => flow,
+        }
     }
 
     /// Collects queued output and the client's state after running commands or a wake-up.
@@ -271,10 +544,10 @@ impl Connection {
             }
         }
         c.last_interaction_ms = now;
+        self.resp3 = c.resp3;
         c.qbuf = self.inbuf.len();
         c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
-        c.obuf_bytes = self.out.len() - self.written;
-        c.obuf_peak = c.obuf_peak.max(c.obuf_bytes);
+        c.obuf_peak = c.obuf_peak.max(self.out.len() - self.written);
         if c.has(flags::CLOSE_AFTER_REPLY) {
             self.closing = true;
         }
@@ -288,47 +561,75 @@ impl Connection {
         };
         srv.stats.total_writes_processed += u64::from(!self.out.is_empty());
         srv.stats.total_net_output_bytes += (self.out.len() - self.written) as u64;
+        // Write what the socket takes now: the pending size CLIENT LIST and the output buffer
+        // limits see is then what really waits, as Redis counts only unwritten output. The
+        // AOF is written first (Redis's beforeSleep order): no reply leaves before its write
+        // is in the AOF.
+        spinel_engine::persist::aof::before_unlock(srv);
+        if self.flush().is_err() {
+            return Flow::Close;
+        }
+        srv.clients[self.slot].obuf_bytes = self.out.len() - self.written;
         Flow::Continue
     }
 
     /// The engine woke us: output queued by others, unblocked, or killed.
-    fn on_wake(&mut self) -> Flow {
+    async fn on_wake(&mut self) -> Flow {
         let shared = self.shared.clone();
-        let mut srv = shared.lock();
-        if !self.still_registered(&srv) {
-            return Flow::Close;
+        let flow = {
+            let mut srv = shared.lock_async().await;
+            if !self.still_registered(&srv) {
+                return Flow::Close;
+            }
+            let was_blocked = self.blocked;
+            if let Flow::Close = self.after_batch(&mut srv) {
+                return Flow::Close;
+            }
+            if was_blocked && !self.blocked && !self.inbuf.is_empty() {
+                self.process(&mut srv)
+            } else {
+                Flow::Continue
+            }
+        };
+        self.continue_with(flow).await
+    }
+
+    /// Follows a flow from a batch: a script command runs, then the rest of the input.
+    async fn continue_with(&mut self, flow: Flow) -> Flow {
+        match flow {
+            Flow::Script(args) => match self.run_script(args).await {
+                Flow::Close => Flow::Close,
+                _ => self.run_pending().await,
+            },
+            other => other,
         }
-        let was_blocked = self.blocked;
-        if let Flow::Close = self.after_batch(&mut srv) {
-            return Flow::Close;
-        }
-        if was_blocked && !self.blocked && !self.inbuf.is_empty() {
-            return self.process(&mut srv);
-        }
-        Flow::Continue
     }
 
     /// The blocking command's timeout passed.
-    fn on_timeout(&mut self) -> Flow {
+    async fn on_timeout(&mut self) -> Flow {
         let shared = self.shared.clone();
-        let mut srv = shared.lock();
-        self.block_deadline = None;
-        if !self.still_registered(&srv) {
-            return Flow::Close;
-        }
-        if let Some(reply) = spinel_engine::blocking::timeout(&mut srv, self.slot) {
-            let c = &srv.clients[self.slot];
-            if !c.reply_off {
-                reply.encode(&mut self.out, c.resp3);
+        let flow = {
+            let mut srv = shared.lock_async().await;
+            self.block_deadline = None;
+            if !self.still_registered(&srv) {
+                return Flow::Close;
             }
-        }
-        if let Flow::Close = self.after_batch(&mut srv) {
-            return Flow::Close;
-        }
-        if !self.blocked && !self.inbuf.is_empty() {
-            return self.process(&mut srv);
-        }
-        Flow::Continue
+            if let Some(reply) = spinel_engine::blocking::timeout(&mut srv, self.slot) {
+                let c = &srv.clients[self.slot];
+                if !c.reply_off {
+                    reply.encode(&mut self.out, c.resp3);
+                }
+            }
+            if let Flow::Close = self.after_batch(&mut srv) {
+                return Flow::Close;
+            }
+            if !self.blocked && !self.inbuf.is_empty() {
+                self.process(&mut srv)
+            } else {
+                Flow::Continue
+            }
+        };
+        self.continue_with(flow).await
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod connection;
 mod listener;
+mod proxy;
 mod shared;
 mod stream;
 
@@ -18,6 +19,7 @@ use spinel_engine::config::{CommandLine, Config};
 use spinel_engine::log;
 use spinel_engine::server::{MemoryStats, Server};
 
+pub use proxy::TestProxy;
 pub use shared::{Shared, SharedRef};
 
 /// Options the binary passes in (things only it can know, like the allocator).
@@ -25,6 +27,10 @@ pub use shared::{Shared, SharedRef};
 pub struct Options {
     pub memory_probe: Option<fn() -> MemoryStats>,
 }
+
+/// Stack size of the threads scripts run on: converting a deeply nested script reply
+/// recurses once per Lua stack slot (up to Lua's 8000), as Redis does.
+const SCRIPT_THREAD_STACK: usize = 16 << 20;
 
 fn version_line() -> String {
     format!(
@@ -43,7 +49,12 @@ fn usage() -> ! {
 
 /// Runs `spinel` with the process's command line.
 pub fn main_with(options: Options) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--proxy` (or SRH's SRH_MODE in the environment) runs only the REST gateway, in front
+    // of other Redis servers.
+    let proxy_flag = args.iter().any(|a| a == "--proxy");
+    args.retain(|a| a != "--proxy");
+    let proxy_mode = proxy_flag || std::env::var_os("SRH_MODE").is_some();
     let (config_file, read_stdin, cli_options) = match spinel_engine::config::parse_command_line(&args) {
         CommandLine::Version => {
             println!("{}", version_line());
@@ -64,7 +75,7 @@ pub fn main_with(options: Options) {
         None
     };
     let mut config = Config::new();
-    if config_file.is_none() && cli_options.is_empty() && !read_stdin {
+    if config_file.is_none() && cli_options.is_empty() && !read_stdin && !proxy_mode {
         log::log(log::Level::Warning, "Warning: no config file specified, using the default config. In order to specify a config file use ./spinel /path/to/redis.conf");
     }
     let options_text = (!cli_options.is_empty()).then_some(cli_options.as_str());
@@ -92,9 +103,13 @@ pub fn main_with(options: Options) {
     log::warning("Configuration loaded");
     let io_threads = config.int("io-threads").max(1) as usize;
     let runtime = if io_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread().enable_all().thread_stack_size(SCRIPT_THREAD_STACK).build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(io_threads).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(io_threads)
+            .thread_stack_size(SCRIPT_THREAD_STACK)
+            .enable_all()
+            .build()
     };
     let runtime = match runtime {
         Ok(rt) => rt,
@@ -103,7 +118,7 @@ pub fn main_with(options: Options) {
             std::process::exit(1);
         }
     };
-    let code = runtime.block_on(run(config, options));
+    let code = if proxy_mode { runtime.block_on(proxy::run(config)) } else { runtime.block_on(run(config, options)) };
     std::process::exit(code);
 }
 
@@ -202,6 +217,20 @@ async fn run(config: Config, options: Options) -> i32 {
         log::warning("Configured to not listen anywhere, exiting.");
         return 1;
     }
+    let http = match bind_http(&server.config) {
+        Ok(h) => h,
+        // The default REST port being taken (several servers on one machine, as test suites
+        // run them) is not worth refusing to start; a port asked for explicitly is.
+        Err(e) if server.config.int("http-port") == DEFAULT_HTTP_PORT => {
+            log::warning(&format!("{e}: the REST API is disabled (set http-port to choose another port)."));
+            HttpListeners { listeners: Vec::new(), generated_token: String::new() }
+        }
+        Err(e) => {
+            log::warning(&e);
+            log::warning("Failed listening on the REST API port, aborting.");
+            return 1;
+        }
+    };
     let pidfile = server
         .config
         .string("pidfile")
@@ -217,7 +246,7 @@ async fn run(config: Config, options: Options) -> i32 {
         log::warning(&e);
         return 1;
     }
-    let shared = start(server, tcp, unix);
+    let shared = start(server, tcp, unix, http);
     log::notice("Ready to accept connections");
     wait_for_shutdown(&shared).await;
     if let Some(path) = &pidfile {
@@ -230,11 +259,41 @@ async fn run(config: Config, options: Options) -> i32 {
     0
 }
 
+/// `http-port`'s default.
+const DEFAULT_HTTP_PORT: i64 = 8079;
+
+/// The REST API's listeners and the token to accept while `http-token` is unset.
+struct HttpListeners {
+    listeners: Vec<tokio::net::TcpListener>,
+    generated_token: String,
+}
+
+/// Binds the REST API (`http-port`, `http-bind`; port 0 or an empty bind list turns it off)
+/// and, when no `http-token` is configured, generates a token and logs it: the embedded
+/// default works out of the box without being open to anyone.
+fn bind_http(config: &Config) -> Result<HttpListeners, String> {
+    let generated_token = spinel_http::auth::generate_token();
+    let port = config.int("http-port") as u16;
+    let bind = config.string("http-bind").unwrap_or_default().to_string();
+    if port == 0 || bind.trim().is_empty() {
+        return Ok(HttpListeners { listeners: Vec::new(), generated_token });
+    }
+    let listeners = spinel_http::bind(&bind, port)?;
+    log::notice(&format!("REST API (Upstash-compatible) listening on {bind} port {port}."));
+    if config.string("http-token").is_none_or(|t| t.trim().is_empty()) {
+        log::warning(&format!(
+            "No http-token configured: the REST API accepts the generated token {generated_token} (set http-token to choose one)."
+        ));
+    }
+    Ok(HttpListeners { listeners, generated_token })
+}
+
 /// Shares the engine and spawns the accept loops and the cron on the current runtime.
 fn start(
     mut server: Server,
     tcp: Vec<tokio::net::TcpListener>,
     unix: Option<(tokio::net::UnixListener, String)>,
+    http: HttpListeners,
 ) -> SharedRef {
     server.used_memory_startup = server.memory().allocated;
     let kick = Arc::new(tokio::sync::Notify::new());
@@ -244,6 +303,12 @@ fn start(
     tokio::spawn(background_loop(shared.clone(), kick));
     for l in tcp {
         tokio::spawn(listener::accept_tcp(shared.clone(), l));
+    }
+    if !http.listeners.is_empty() {
+        let gateway = spinel_http::Gateway::local(shared.clone(), http.generated_token);
+        for l in http.listeners {
+            tokio::spawn(spinel_http::serve(l, gateway.clone()));
+        }
     }
     if let Some((l, path)) = unix {
         tokio::spawn(listener::accept_unix(shared.clone(), l, path));
@@ -255,6 +320,10 @@ fn start(
 /// A server running on its own thread on an ephemeral loopback port, for tests.
 pub struct TestServer {
     pub port: u16,
+    /// The REST API's port (always on, on an ephemeral loopback port).
+    pub http_port: u16,
+    /// The token the REST API accepts while `http-token` is not configured.
+    pub http_token: String,
     pub shared: SharedRef,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -271,22 +340,30 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("test runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .thread_stack_size(SCRIPT_THREAD_STACK)
+                .build()
+                .expect("test runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind test port");
                 let port = listener.local_addr().expect("local addr").port();
+                let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind test http port");
+                let http_port = http_listener.local_addr().expect("local addr").port();
+                let token = spinel_http::auth::generate_token();
+                let http = HttpListeners { listeners: vec![http_listener], generated_token: token.clone() };
                 let mut server = Server::new(cfg);
                 server.process.tcp_port = port;
-                let shared = start(server, vec![listener], None);
-                let _ = tx.send((port, shared.clone()));
+                let shared = start(server, vec![listener], None, http);
+                let _ = tx.send((port, http_port, token, shared.clone()));
                 tokio::select! {
                     _ = stop_rx => {}
                     _ = shared.shutdown.notified() => {}
                 }
             });
         });
-        let (port, shared) = rx.recv().expect("test server started");
-        TestServer { port, shared, stop: Some(stop_tx), thread: Some(thread) }
+        let (port, http_port, http_token, shared) = rx.recv().expect("test server started");
+        TestServer { port, http_port, http_token, shared, stop: Some(stop_tx), thread: Some(thread) }
     }
 }
 
@@ -321,13 +398,13 @@ async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
 
 /// Runs the engine's cron `hz` times a second.
 async fn cron_loop(shared: SharedRef) {
-    let mut hz = shared.lock().tunables.hz.max(1);
+    let mut hz = shared.lock_async().await.tunables.hz.max(1);
     let mut tick = tokio::time::interval(Duration::from_millis((1000 / hz) as u64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let current = {
-            let mut srv = shared.lock();
+            let mut srv = shared.lock_async().await;
             spinel_engine::cron::run(&mut srv);
             if srv.shutdown.is_some() {
                 shared.shutdown.notify_one();
@@ -361,7 +438,7 @@ async fn wait_for_shutdown(shared: &SharedRef) {
             return;
         }
         log::warning(&format!("Received {name} scheduling shutdown..."));
-        let mut srv = shared.lock();
+        let mut srv = shared.lock_async().await;
         log::warning("User requested shutdown...");
         let save = !srv.config.save_points().is_empty();
         if let Err(e) = spinel_engine::persist::prepare_shutdown(&mut srv, save) {

@@ -1,9 +1,19 @@
 //! The engine as the network layer shares it: one mutex, taken once per batch of pipelined
 //! commands, and a notification for shutdown.
+//!
+//! Scripts are the exception to "the lock is never held for long": a script command runs on
+//! a blocking thread that holds the lock until the script ends (see docs/ARCHITECTURE.md,
+//! concurrency). Tasks on the runtime therefore never block on the lock while a script
+//! thread holds it: [`Shared::lock_async`] waits for it asynchronously, and
+//! [`Shared::lock_for_commands`] reports when the script ran past `busy-reply-threshold`, so
+//! the connection answers `-BUSY` (and SCRIPT KILL, SHUTDOWN NOSAVE) without the engine.
 
-use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
 
+pub use spinel_engine::persist::aof::EngineGuard;
+
+use spinel_engine::script::busy::ScriptWatch;
 use spinel_engine::server::Server;
 use tokio::sync::Notify;
 
@@ -11,42 +21,106 @@ pub struct Shared {
     engine: Mutex<Server>,
     /// Signalled when SHUTDOWN or a signal asks the server to stop.
     pub shutdown: Notify,
+    /// The running script, readable without the lock.
+    pub script: Arc<ScriptWatch>,
+    /// Signalled when a script times out, ends, or a script thread releases the engine.
+    script_changed: Notify,
 }
 
 pub type SharedRef = Arc<Shared>;
 
+/// What a connection gets to run its commands with.
+pub enum Access<'a> {
+    Locked(EngineGuard<'a>),
+    /// Another client's script is past the busy threshold: answer without the engine.
+    Busy,
+}
+
 impl Shared {
     pub fn new(server: Server) -> SharedRef {
-        Arc::new(Shared { engine: Mutex::new(server), shutdown: Notify::new() })
+        let script = server.scripts.watch.clone();
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(server),
+            shutdown: Notify::new(),
+            script: script.clone(),
+            script_changed: Notify::new(),
+        });
+        let weak = Arc::downgrade(&shared);
+        script.set_on_change(Arc::new(move || {
+            if let Some(s) = weak.upgrade() {
+                s.script_changed.notify_waiters();
+            }
+        }));
+        shared
     }
 
-    /// Locks the engine. A panic while it was held leaves a consistent-enough state for
-    /// Redis-style "log and go on", so poisoning is ignored.
+    /// Locks the engine, blocking the calling thread. Only for threads that may block (a
+    /// script thread, start-up); runtime tasks use [`Shared::lock_async`]. A panic while it
+    /// was held leaves a consistent-enough state for Redis-style "log and go on", so
+    /// poisoning is ignored. Every guard writes the AOF buffer when released (see
+    /// [`EngineGuard`]).
     pub fn lock(&self) -> EngineGuard<'_> {
-        EngineGuard(self.engine.lock().unwrap_or_else(|e| e.into_inner()))
+        EngineGuard::new(self.engine.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn try_lock(&self) -> Option<EngineGuard<'_>> {
+        match self.engine.try_lock() {
+            Ok(g) => Some(EngineGuard::new(g)),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(EngineGuard::new(e.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Locks the engine from a runtime task: immediately when it is free (always, unless a
+    /// script runs), otherwise waiting without blocking the thread.
+    pub async fn lock_async(&self) -> EngineGuard<'_> {
+        loop {
+            match self.acquire(false).await {
+                Access::Locked(g) => return g,
+                Access::Busy => continue,
+            }
+        }
+    }
+
+    /// Locks the engine to run a client's commands, or reports that a script is busy.
+    pub async fn lock_for_commands(&self) -> Access<'_> {
+        self.acquire(true).await
+    }
+
+    async fn acquire(&self, report_busy: bool) -> Access<'_> {
+        loop {
+            if let Some(g) = self.try_lock() {
+                return Access::Locked(g);
+            }
+            if !self.script.hopping() {
+                // Plain contention between I/O threads (io-threads > 1): a short wait.
+                return Access::Locked(self.lock());
+            }
+            let mut notified = pin!(self.script_changed.notified());
+            notified.as_mut().enable();
+            if report_busy && self.script.is_timedout() {
+                return Access::Busy;
+            }
+            if let Some(g) = self.try_lock() {
+                return Access::Locked(g);
+            }
+            if !self.script.hopping() {
+                continue;
+            }
+            notified.await;
+        }
+    }
+
+    /// Wakes the tasks waiting for the engine after a script thread released it.
+    pub fn script_thread_done(&self) {
+        self.script.hop_end();
+        self.script_changed.notify_waiters();
     }
 }
 
-/// The locked engine. Releasing it first writes what the AOF buffered while it was held
-/// (Redis's flushAppendOnlyFile in beforeSleep), so no reply produced under the lock can
-/// reach a socket before its write is in the AOF (and fsynced, under `appendfsync always`).
-pub struct EngineGuard<'a>(MutexGuard<'a, Server>);
-
-impl Deref for EngineGuard<'_> {
-    type Target = Server;
-    fn deref(&self) -> &Server {
-        &self.0
-    }
-}
-
-impl DerefMut for EngineGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Server {
-        &mut self.0
-    }
-}
-
-impl Drop for EngineGuard<'_> {
-    fn drop(&mut self) {
-        spinel_engine::persist::aof::before_unlock(&mut self.0);
+/// The REST gateway reaches the engine through this lock (see spinel_http's module docs).
+impl spinel_http::Engine for Shared {
+    fn lock(&self) -> EngineGuard<'_> {
+        Shared::lock(self)
     }
 }

@@ -33,12 +33,11 @@ pub fn float(arg: &[u8]) -> CmdResult<f64> {
 }
 
 /// Redis's getTimeoutFromObjectOrReply: a timeout in seconds (may be fractional) or ms,
-/// returned as an absolute deadline in ms (0 = block forever).
+/// returned as an absolute deadline in ms (0 = block forever). Redis adds the timeout to the
+/// clock without a range check; a deadline past i64 saturates (blocks for good).
 pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResult<i64> {
     let tval: i64 = if unit_seconds {
-        let secs = parse_f64(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?;
-        // C's (long long) cast truncates toward zero.
-        (secs * 1000.0) as i64
+        seconds_to_ms(arg).ok_or_else(|| err("ERR timeout is not a float or out of range"))?
     } else {
         parse_i64(arg).ok_or_else(|| err("ERR timeout is not an integer or out of range"))?
     };
@@ -48,10 +47,35 @@ pub fn timeout_deadline(arg: &[u8], now_ms: i64, unit_seconds: bool) -> CmdResul
     if tval == 0 {
         return Ok(0);
     }
-    if tval > i64::MAX - now_ms {
-        return Err(err("ERR timeout is out of range"));
+    Ok(now_ms.saturating_add(tval))
+}
+
+/// Redis 7.0's `(long long) ceill(seconds * 1000.0)` over a long double (string2ld): 0.0001
+/// is 1 ms, and on x86 a value out of the i64 range (infinity included) becomes i64::MIN,
+/// which callers report as a negative timeout. Values beyond a double's range are still
+/// numbers to Redis: huge ones overflow, tiny positive ones are 1 ms, tiny negative ones 0.
+fn seconds_to_ms(arg: &[u8]) -> Option<i64> {
+    let ld = crate::util::num::LongDouble::parse(arg)?;
+    let secs = match parse_f64(arg) {
+        Some(s) => s,
+        None => {
+            let text = ld.to_auto();
+            let zero = !text.iter().any(|c| (b'1'..=b'9').contains(c));
+            let huge = text.windows(2).any(|w| w == b"e+");
+            return Some(match (zero, huge, text.first() == Some(&b'-')) {
+                (true, _, _) => 0,
+                (false, true, _) => i64::MIN,
+                (false, false, true) => 0,
+                (false, false, false) => 1,
+            });
+        }
+    };
+    let ms = (secs * 1000.0).ceil();
+    if ms.is_finite() && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&ms) {
+        Some(ms as i64)
+    } else {
+        Some(i64::MIN)
     }
-    Ok(now_ms + tval)
 }
 
 #[cfg(test)]
@@ -66,8 +90,22 @@ mod tests {
         assert_eq!(non_negative(b"-1").unwrap_err(), Error::NotPositive);
         assert_eq!(timeout_deadline(b"0", 1000, true).unwrap(), 0);
         assert_eq!(timeout_deadline(b"1.5", 1000, true).unwrap(), 2500);
-        assert_eq!(timeout_deadline(b"0.0019", 1000, true).unwrap(), 1001);
+        assert_eq!(timeout_deadline(b"0.0019", 1000, true).unwrap(), 1002);
+        assert_eq!(timeout_deadline(b"0x10", 0, true).unwrap(), 16000);
+        assert_eq!(timeout_deadline(b"-0.0001", 0, true).unwrap(), 0);
+        assert!(timeout_deadline(b"1e300", 0, true).is_err());
+        assert!(timeout_deadline(b"inf", 0, true).is_err());
+        assert!(timeout_deadline(b"nan", 0, true).is_err());
         assert!(timeout_deadline(b"-1", 1000, true).is_err());
+        // As Redis on x86: overflowing or infinite timeouts are "negative".
+        let negative = Err(err("ERR timeout is negative"));
+        assert_eq!(timeout_deadline(b"inf", 1000, true), negative);
+        assert_eq!(timeout_deadline(b"1e400", 1000, true), negative);
+        // ceill: a tiny positive timeout is 1 ms (0 would block forever), a tiny negative 0.
+        assert_eq!(timeout_deadline(b"1e-400", 1000, true), Ok(1001));
+        assert_eq!(timeout_deadline(b"0.0001", 1000, true), Ok(1001));
+        assert_eq!(timeout_deadline(b"-1e-400", 1000, true), Ok(0));
+        assert!(timeout_deadline(b"nan", 1000, true).is_err());
     }
 }
 

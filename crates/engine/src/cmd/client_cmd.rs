@@ -2,7 +2,7 @@
 
 use crate::client::{flags, Client};
 use crate::cmd::args;
-use crate::cmd::spec::{acl, CommandSpec, Group, ADMIN, LOADING, NOSCRIPT, STALE};
+use crate::cmd::spec::{acl, CommandSpec, Group, ADMIN, LOADING, NOSCRIPT, SENTINEL, STALE};
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
 use crate::reply::Reply;
@@ -77,6 +77,13 @@ static SUBCOMMANDS: &[CommandSpec] = &[
         ..sub("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, client_unblock, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "client-id:integer unblock-type=[TIMEOUT|ERROR]")
     },
     CommandSpec {
+        complexity: "O(1). Some options may introduce additional complexity.",
+        ..sub("tracking", -3, NOSCRIPT | LOADING | STALE | SENTINEL, client_tracking, "6.0.0", "Enable or disable server assisted client side caching support", "status=(ON|OFF) [REDIRECT client-id:integer] [PREFIX prefix]... [BCAST] [OPTIN] [OPTOUT] [NOLOOP]")
+    },
+    sub("caching", 3, NOSCRIPT | LOADING | STALE | SENTINEL, client_caching, "6.0.0", "Instruct the server about tracking or not keys in the next request", "mode=(YES|NO)"),
+    sub("getredir", 2, NOSCRIPT | LOADING | STALE | SENTINEL, client_getredir, "6.0.0", "Get tracking notifications redirection client ID if any", ""),
+    sub("trackinginfo", 2, NOSCRIPT | LOADING | STALE | SENTINEL, client_trackinginfo, "6.2.0", "Return information about server assisted client side caching for the current connection", ""),
+    CommandSpec {
         acl: CONN,
         ..sub("help", 2, LOADING | STALE, client_help, "5.0.0", "Returns helpful text about the different subcommands.", "")
     },
@@ -119,10 +126,11 @@ pub fn info_line(srv: &Server, c: &Client) -> String {
     let now = srv.fx.now_ms;
     let multi = c.multi.as_ref().map(|m| m.queue.len() as i64).filter(|_| c.has(flags::MULTI)).unwrap_or(-1);
     let multi_mem = c.multi.as_ref().map_or(0, |m| m.argv_bytes);
-    let omem = c.outbox.capacity() + c.obuf_bytes;
+    // Output waiting to be written (queued by others, or held by the connection).
+    let omem = c.outbox.len() + c.obuf_bytes;
     let tot_mem = omem + c.qbuf + c.qbuf_free + c.argv_mem + multi_mem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -148,6 +156,7 @@ pub fn info_line(srv: &Server, c: &Client) -> String {
         tot_mem,
         c.last_cmd,
         c.user,
+        crate::tracking::redirect_of(srv, c.slot),
         if c.resp3 { 3 } else { 2 }
     )
 }
@@ -338,6 +347,9 @@ fn client_pause(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         pause.writes_only = writes_only;
         pause.until_ms = end;
     }
+    // While paused, expired keys are hidden but not deleted (Redis's expireIfNeeded checks
+    // checkClientPauseTimeoutAndReturnIfPaused); server::unpause turns deletion back on.
+    ctx.srv.fx.lazy_expire = false;
     Ok(Reply::Ok)
 }
 
@@ -372,6 +384,10 @@ fn client_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     Ok(args::help_reply(
         args[0],
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -406,8 +422,108 @@ fn client_help(_ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],
     ))
+}
+
+/// CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p]... [OPTIN] [OPTOUT] [NOLOOP],
+/// with Redis's checks in Redis's order.
+fn client_tracking(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let mut redirect: i64 = 0;
+    let mut options = 0u32;
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let opt = args[j];
+        if args::is(opt, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Err(err("ERR A client can only redirect to a single other client"));
+            }
+            redirect = args::int(args[j])?;
+            if u64::try_from(redirect).ok().and_then(|id| ctx.srv.clients.slot_of(id)).is_none() {
+                return Err(err("ERR The client ID you want redirect to does not exist"));
+            }
+        } else if args::is(opt, "bcast") {
+            options |= flags::TRACKING_BCAST;
+        } else if args::is(opt, "optin") {
+            options |= flags::TRACKING_OPTIN;
+        } else if args::is(opt, "optout") {
+            options |= flags::TRACKING_OPTOUT;
+        } else if args::is(opt, "noloop") {
+            options |= flags::TRACKING_NOLOOP;
+        } else if args::is(opt, "prefix") && more {
+            j += 1;
+            prefixes.push(args[j]);
+        } else {
+            return Err(Error::Syntax);
+        }
+        j += 1;
+    }
+    if args::is(args[2], "on") {
+        let bcast = options & flags::TRACKING_BCAST != 0;
+        if !bcast && !prefixes.is_empty() {
+            return Err(err("ERR PREFIX option requires BCAST mode to be enabled"));
+        }
+        let c = ctx.client_ref();
+        if c.has(flags::TRACKING) && c.has(flags::TRACKING_BCAST) != bcast {
+            return Err(err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+        }
+        if bcast && options & (flags::TRACKING_OPTIN | flags::TRACKING_OPTOUT) != 0 {
+            return Err(err("ERR OPTIN and OPTOUT are not compatible with BCAST"));
+        }
+        if options & flags::TRACKING_OPTIN != 0 && options & flags::TRACKING_OPTOUT != 0 {
+            return Err(err("ERR You can't specify both OPTIN mode and OPTOUT mode"));
+        }
+        if (options & flags::TRACKING_OPTIN != 0 && c.has(flags::TRACKING_OPTOUT))
+            || (options & flags::TRACKING_OPTOUT != 0 && c.has(flags::TRACKING_OPTIN))
+        {
+            return Err(err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+        }
+        if bcast {
+            crate::tracking::check_prefix_collisions(ctx.srv, ctx.slot, &prefixes)?;
+        }
+        crate::tracking::enable(ctx.srv, ctx.slot, redirect as u64, options, &prefixes);
+    } else if args::is(args[2], "off") {
+        crate::tracking::disable(ctx.srv, ctx.slot);
+    } else {
+        return Err(Error::Syntax);
+    }
+    Ok(Reply::Ok)
+}
+
+fn client_caching(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    let c = ctx.client();
+    if !c.has(flags::TRACKING) {
+        return Err(err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    }
+    if args::is(args[2], "yes") {
+        if !c.has(flags::TRACKING_OPTIN) {
+            return Err(err("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if args::is(args[2], "no") {
+        if !c.has(flags::TRACKING_OPTOUT) {
+            return Err(err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(Error::Syntax);
+    }
+    c.set(flags::TRACKING_CACHING, true);
+    Ok(Reply::Ok)
+}
+
+fn client_getredir(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    Ok(Reply::Int(crate::tracking::redirect_of(ctx.srv, ctx.slot)))
+}
+
+fn client_trackinginfo(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    Ok(crate::tracking::info_reply(ctx.srv, ctx.slot))
 }

@@ -116,7 +116,7 @@ fn flag_set(bits: u64, names: &[(u64, &'static str)]) -> Reply {
 
 fn key_specs_reply(specs: &[spec::KeySpec]) -> Reply {
     let b = Reply::bulk_str;
-    Reply::Array(
+    Reply::Set(
         specs
             .iter()
             .map(|ks| {
@@ -196,7 +196,12 @@ pub fn info_reply(cmd: &Command) -> Reply {
         ),
         Reply::Set(cmd.spec.tips.iter().map(|t| Reply::bulk_str(t)).collect()),
         key_specs_reply(cmd.spec.key_specs),
-        Reply::Array(cmd.subcommands.iter().map(info_reply).collect()),
+        // Redis answers an empty set when there are no subcommands, an array otherwise.
+        if cmd.subcommands.is_empty() {
+            Reply::Set(vec![])
+        } else {
+            Reply::Array(cmd.subcommands.iter().map(info_reply).collect())
+        },
     ])
 }
 

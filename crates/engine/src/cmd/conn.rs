@@ -131,6 +131,7 @@ pub fn default_user_nopass(srv: &Server) -> bool {
 
 /// Redis's clearClientConnectionState (RESET).
 pub fn clear_connection_state(srv: &mut Server, slot: usize) {
+    crate::tracking::disable(srv, slot);
     crate::cmd::txn::discard_transaction(srv, slot);
     crate::pubsub::unsubscribe_all(srv, slot);
     let nopass = default_user_nopass(srv);
@@ -142,7 +143,7 @@ pub fn clear_connection_state(srv: &mut Server, slot: usize) {
     client.name = None;
     client.reply_off = false;
     client.reply_skip_next = false;
-    client.set(flags::PUBSUB | flags::READONLY | flags::MONITOR | flags::TRACKING | flags::NO_EVICT, false);
+    client.set(flags::PUBSUB | flags::READONLY | flags::MONITOR | flags::NO_EVICT, false);
 }
 
 fn reset(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
@@ -176,6 +177,11 @@ fn wrongpass() -> Error {
 fn auth(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if args.len() > 3 {
         return Err(Error::Syntax);
+    }
+    // Passwords never reach the slow log or MONITOR.
+    crate::introspection::redact(ctx.srv, 1);
+    if args.len() == 3 {
+        crate::introspection::redact(ctx.srv, 2);
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
         if default_user_nopass(ctx.srv) {
@@ -216,6 +222,8 @@ fn hello(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         let more = args.len() - 1 - j;
         let opt = args[j];
         if args::is(opt, "AUTH") && more >= 2 {
+            crate::introspection::redact(ctx.srv, j + 1);
+            crate::introspection::redact(ctx.srv, j + 2);
             if !authenticate(ctx.srv, ctx.slot, args[j + 1], args[j + 2]) {
                 return Err(wrongpass());
             }

@@ -69,6 +69,9 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
     "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
@@ -107,6 +110,10 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             Ok(Reply::Ok)
         }
         ("protocol", 3) => protocol(ctx, args[2]),
+        ("set-disable-deny-scripts", 3) => {
+            ctx.srv.scripts.deny_disabled = args::int(args[2])? != 0;
+            Ok(Reply::Ok)
+        }
         ("object", 3) => object(ctx, args[2]),
         ("populate", 3..=5) => populate(ctx, args),
         ("digest", 2) => Ok(Reply::status_owned(hex(&dataset_digest(ctx.srv)))),
@@ -124,6 +131,7 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             ctx.srv.skip_checksum_validation = args::int(args[2])? != 0;
             Ok(Reply::Ok)
         }
+        ("quicklist-packed-threshold", _) => crate::cmd::debug_list::quicklist_packed_threshold(ctx, args),
         ("stringmatch-len", 2) => Ok(Reply::status("Apparently Redis did not crash: test passed")),
         _ => Err(args::subcommand_syntax_error(args[0], args[1])),
     }
@@ -247,11 +255,13 @@ fn reload(ctx: &mut Ctx, opts: &[&[u8]]) -> CmdResult {
     Ok(Reply::Ok)
 }
 
-/// Empties every database (Redis's emptyData for DEBUG RELOAD/LOADAOF).
+/// Empties every database and the function libraries (Redis's emptyData for DEBUG
+/// RELOAD/LOADAOF).
 fn empty_all(ctx: &mut Ctx) {
     for id in 0..ctx.srv.dbs.len() {
         crate::cmd::keys::flush_db(ctx.srv, id, false);
     }
+    ctx.srv.scripts.functions.clear();
 }
 
 /// DEBUG LOADAOF: writes the AOF buffer, empties the dataset and replays the AOF.

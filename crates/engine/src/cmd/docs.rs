@@ -8,7 +8,8 @@
 //!   an argument or a group it becomes that argument's token (`EX seconds:integer`,
 //!   `LIMIT (offset:integer count:integer)`); alone it is a pure token.
 //! * `[ … ]` is optional, `( … )` required; `a|b` inside a group makes a one-of, several items
-//!   make a block. `name=` before an item names it; `...` after it makes it repeatable.
+//!   make a block. `name=` before an item names it; `...` after it makes it repeatable;
+//!   `{6.2.0}` after it records the version that added it.
 
 use crate::reply::Reply;
 
@@ -51,6 +52,8 @@ pub struct DocArg {
     pub multiple: bool,
     pub multiple_token: bool,
     pub args: Vec<DocArg>,
+    /// The version that added this argument, when later than the command.
+    pub since: Option<String>,
     /// Named with `name=` (a token's block otherwise takes the token's name).
     named: bool,
 }
@@ -66,6 +69,7 @@ impl DocArg {
             multiple: false,
             multiple_token: false,
             args: Vec::new(),
+            since: None,
             named: false,
         }
     }
@@ -79,6 +83,7 @@ enum Tok {
     Ellipsis,
     Word(String),
     Quoted(String),
+    Since(String),
 }
 
 fn lex(s: &str) -> Result<Vec<Tok>, String> {
@@ -105,6 +110,11 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
                 out.push(Tok::Ellipsis);
                 i += 3;
             }
+            '{' => {
+                let end = chars[i + 1..].iter().position(|&c| c == '}').ok_or("unterminated {")? + i + 1;
+                out.push(Tok::Since(chars[i + 1..end].iter().collect()));
+                i = end + 1;
+            }
             '"' => {
                 let end = chars[i + 1..].iter().position(|&c| c == '"').ok_or("unterminated quote")? + i + 1;
                 out.push(Tok::Quoted(chars[i + 1..end].iter().collect()));
@@ -112,7 +122,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '\n' | '[' | '(' | ']' | ')' | '|' | '"') {
+                while i < chars.len()
+                    && !matches!(chars[i], ' ' | '\t' | '\n' | '[' | '(' | ']' | ')' | '|' | '"' | '{')
+                {
                     if chars[i] == '.' && chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') {
                         break;
                     }
@@ -234,6 +246,10 @@ impl Parser {
                 arg.multiple_token = true;
             }
         }
+        if let Some(Tok::Since(v)) = self.peek().cloned() {
+            self.pos += 1;
+            arg.since = Some(v);
+        }
         Ok(arg)
     }
 
@@ -276,9 +292,12 @@ fn parse_type(t: &str) -> Result<ArgType, String> {
     })
 }
 
-/// A group's single alternative: one item is itself; several make a block.
+/// A group's single alternative: one item is itself, unless the group is named and the item
+/// is not itself a group (`full=([COUNT count:integer])` is a block of one, as XINFO STREAM
+/// declares); several make a block.
 fn collapse(mut seq: Vec<DocArg>, name: Option<String>) -> DocArg {
-    if seq.len() == 1 {
+    let grouped = |a: &DocArg| matches!(a.kind, ArgType::OneOf | ArgType::Block);
+    if seq.len() == 1 && !(name.is_some() && !grouped(&seq[0])) {
         return seq.remove(0);
     }
     let derived = seq.first().map(|a| a.name.clone()).unwrap_or_default();
@@ -311,6 +330,9 @@ pub fn reply(args: &[DocArg]) -> Reply {
                 }
                 if let Some(t) = &a.token {
                     m.push((Reply::bulk_str("token"), Reply::bulk_str(t)));
+                }
+                if let Some(v) = &a.since {
+                    m.push((Reply::bulk_str("since"), Reply::bulk_str(v)));
                 }
                 let mut flags = Vec::new();
                 if a.optional {
@@ -375,5 +397,17 @@ mod tests {
         assert!(args[2].multiple && args[2].multiple_token && args[2].optional);
         assert_eq!(args[3].name, "auto-id");
         assert_eq!(args[3].token.as_deref(), Some("*"));
+        let one = parse("key:key [FULL full=([COUNT count:integer])]").unwrap();
+        assert_eq!(
+            (one[1].kind, one[1].name.as_str(), one[1].token.as_deref()),
+            (ArgType::Block, "full", Some("FULL"))
+        );
+        assert!(one[1].optional && one[1].args[0].optional);
+        let args = parse("key:key [count:integer]{6.2.0}").unwrap();
+        assert_eq!(args[1].since.as_deref(), Some("6.2.0"));
+        assert!(args[1].optional);
+        let one = parse("pattern=(pattern:pattern)...").unwrap();
+        assert_eq!((one[0].kind, one[0].args.len()), (ArgType::Block, 1));
+        assert!(one[0].multiple);
     }
 }

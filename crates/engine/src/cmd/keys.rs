@@ -377,7 +377,8 @@ fn delete_keys(ctx: &mut Ctx, keys: &[&[u8]], lazy: bool) -> CmdResult {
         if ctx.lookup(key, Lookup::QUIET).is_none() {
             continue;
         }
-        if let Some(entry) = ctx.db().remove_entry(key) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(entry) = db.take(fx, key) {
             crate::lazyfree::free_entry(ctx.srv, entry, lazy);
             ctx.signal_modified(key);
             ctx.notify(notify::GENERIC, "del", key);
@@ -546,15 +547,16 @@ fn rename_generic(ctx: &mut Ctx, args: &[&[u8]], nx: bool) -> CmdResult {
         if nx {
             return Ok(Reply::Int(0));
         }
-        if let Some(old) = ctx.db().remove_entry(to) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(old) = db.take(fx, to) {
             free_server_del(ctx.srv, old);
         }
     }
-    let Some(entry) = ctx.db().remove_entry(from) else { return Err(Error::NoSuchKey) };
-    let moved = entry.rekey(to);
-    ctx.db().insert_entry(moved);
     let (db, fx) = ctx.db_fx();
-    db.signal_ready(fx, to);
+    let Some(entry) = db.take(fx, from) else { return Err(Error::NoSuchKey) };
+    let moved = entry.rekey(to);
+    let (db, fx) = ctx.db_fx();
+    db.add_entry(fx, moved);
     ctx.signal_modified(from);
     ctx.signal_modified(to);
     ctx.notify(notify::GENERIC, "rename_from", from);
@@ -595,11 +597,11 @@ fn move_cmd(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             return Ok(Reply::Int(0));
         }
     }
-    let Some(entry) = ctx.db().remove_entry(key) else { return Ok(Reply::Int(0)) };
+    let (db, fx) = ctx.db_fx();
+    let Some(entry) = db.take(fx, key) else { return Ok(Reply::Int(0)) };
     let src = ctx.db;
     let srv = &mut *ctx.srv;
-    srv.dbs[dst].insert_entry(entry);
-    srv.dbs[dst].signal_ready(&mut srv.fx, key);
+    srv.dbs[dst].add_entry(&mut srv.fx, entry);
     srv.dbs[src].signal_modified(&mut srv.fx, key);
     srv.dbs[dst].signal_modified(&mut srv.fx, key);
     srv.fx.notify(notify::GENERIC, "move_from", src, key);
@@ -637,12 +639,11 @@ fn copy(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         if !replace {
             return Ok(Reply::Int(0));
         }
-        if let Some(old) = srv.dbs[dst].remove_entry(to) {
+        if let Some(old) = srv.dbs[dst].take(&mut srv.fx, to) {
             free_server_del(srv, old);
         }
     }
-    srv.dbs[dst].insert_entry(copy);
-    srv.dbs[dst].signal_ready(&mut srv.fx, to);
+    srv.dbs[dst].add_entry(&mut srv.fx, copy);
     srv.dbs[dst].signal_modified(&mut srv.fx, to);
     srv.fx.notify(notify::GENERIC, "copy_to", dst, to);
     srv.fx.dirty += 1;
@@ -666,10 +667,10 @@ fn swapdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         for id in [a, b] {
             srv.dbs[id].touch_all_watched(&mut srv.fx, false);
             let blocked: Vec<Vec<u8>> = srv.dbs[id].blocking.keys().cloned().collect();
+            // Every waited-on key: present ones may serve their readers, and XREADGROUP
+            // readers of a stream swapped away learn it is gone.
             for key in blocked {
-                if srv.dbs[id].peek(&key).is_some() {
-                    srv.fx.ready_keys.push((id, key));
-                }
+                srv.fx.ready_keys.push((id, key));
             }
         }
     }
@@ -694,6 +695,7 @@ fn flush_mode(ctx: &Ctx, args: &[&[u8]]) -> CmdResult<bool> {
 /// Empties one database (Redis's emptyData for one db): watchers are invalidated.
 pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize {
     srv.dbs[id].touch_all_watched(&mut srv.fx, true);
+    srv.dbs[id].signal_blocked_streams(&mut srv.fx);
     let entries = srv.dbs[id].clear();
     let n = entries.len();
     crate::lazyfree::free_entries(srv, entries, lazy);
@@ -703,6 +705,7 @@ pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize
 fn flushdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     let n = flush_db(ctx.srv, ctx.db, lazy);
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     Ok(Reply::Ok)
 }
@@ -713,6 +716,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     for id in 0..ctx.srv.dbs.len() {
         n += flush_db(ctx.srv, id, lazy);
     }
+    crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
     crate::persist::after_flushall(ctx.srv);
     Ok(Reply::Ok)
@@ -849,7 +853,8 @@ fn expire_generic(ctx: &mut Ctx, args: &[&[u8]], base: i64, seconds: bool) -> Cm
     }
     if when <= ctx.now_ms() && !ctx.srv.loading {
         let lazy = ctx.srv.fx.expire_unlink;
-        if let Some(old) = ctx.db().remove_entry(key) {
+        let (db, fx) = ctx.db_fx();
+        if let Some(old) = db.take(fx, key) {
             crate::lazyfree::free_entry(ctx.srv, old, lazy);
         }
         ctx.propagate_as(&[if lazy { b"UNLINK" } else { b"DEL" }, key]);

@@ -7,18 +7,36 @@ pub mod command_cmd;
 pub mod conn;
 pub mod debug;
 pub mod debug_extra;
+pub mod debug_list;
 pub mod docs;
 pub mod dump_cmd;
 pub mod function;
+pub mod hash;
+pub mod introspection;
 pub mod keys;
+pub mod list;
+pub mod list_blocking;
 pub mod migrate;
 pub mod persist_cmd;
+pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server_cmd;
+pub mod set;
 pub mod spec;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_info;
+pub mod stream_read;
+#[cfg(test)]
+mod stream_tests;
 pub mod string;
 pub mod table;
 pub mod txn;
+pub mod zset;
+pub mod zset_pop;
+pub mod zset_range;
+pub mod zset_setops;
 
 use spec::CommandSpec;
 
@@ -34,7 +52,22 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     command_cmd::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,
+    scripting::COMMANDS,
     persist_cmd::COMMANDS,
     replication::COMMANDS,
     debug::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
+    pubsub::COMMANDS,
+    introspection::COMMANDS,
+    zset::COMMANDS,
+    zset_range::COMMANDS,
+    zset_pop::COMMANDS,
+    zset_setops::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    stream::COMMANDS,
+    stream_read::COMMANDS,
+    stream_group::COMMANDS,
+    stream_info::COMMANDS,
 ];

@@ -182,6 +182,12 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if args.len() % 2 != 0 {
         return Err(Error::Syntax);
     }
+    // Secrets are hidden from the slow log and MONITOR even if the command then fails.
+    for (i, pair) in args[2..].chunks(2).enumerate() {
+        if std::str::from_utf8(pair[0]).is_ok_and(|n| crate::config::Config::is_sensitive(&n.to_ascii_lowercase())) {
+            crate::introspection::redact(ctx.srv, 2 + i * 2 + 1);
+        }
+    }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     ctx.srv.config.set(&pairs).map_err(err)?;
     ctx.srv.apply_config();

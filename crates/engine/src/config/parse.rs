@@ -282,6 +282,31 @@ pub fn valid_proc_title_template(config: &Config, v: &[u8]) -> Result<(), &'stat
     }
 }
 
+/// Splits a list config (`http-token`, `http-bind`) on spaces and commas.
+pub fn split_list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&c| c == b' ' || c == b',' || c == b'\t').filter(|t| !t.is_empty())
+}
+
+/// `http-token` / `http-readonly-token`: printable ASCII tokens (they travel in an HTTP
+/// header and a URL), separated by spaces or commas.
+pub fn valid_http_tokens(_: &Config, v: &[u8]) -> Result<(), &'static str> {
+    if v.iter().any(|&c| !(c.is_ascii_graphic() || c == b' ' || c == b'\t')) {
+        return Err("tokens must be printable ASCII, separated by spaces or commas");
+    }
+    Ok(())
+}
+
+/// `http-bind`: IP addresses separated by spaces or commas (empty: the REST API is off).
+pub fn valid_http_bind(_: &Config, v: &[u8]) -> Result<(), &'static str> {
+    for addr in split_list(v) {
+        let ok = std::str::from_utf8(addr).ok().and_then(|a| a.parse::<std::net::IpAddr>().ok()).is_some();
+        if !ok {
+            return Err("Invalid bind address");
+        }
+    }
+    Ok(())
+}
+
 pub fn valid_shutdown_on_sig(v: i32) -> Result<(), &'static str> {
     if v & 1 != 0 && v & 2 != 0 {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously");

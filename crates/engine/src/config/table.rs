@@ -214,8 +214,8 @@ pub const PROTECTED_ACTION_YES: i32 = 1;
 pub const PROTECTED_ACTION_LOCAL: i32 = 2;
 
 use super::parse::{
-    valid_announced_hostname, valid_aof_dirname, valid_aof_filename, valid_db_filename, valid_proc_title_template,
-    valid_shutdown_on_sig,
+    valid_announced_hostname, valid_aof_dirname, valid_aof_filename, valid_db_filename, valid_http_bind,
+    valid_http_tokens, valid_proc_title_template, valid_shutdown_on_sig,
 };
 use NumType::*;
 
@@ -227,7 +227,7 @@ const TITLE_DEFAULT: Option<&str> = Some(CONFIG_DEFAULT_PROC_TITLE_TEMPLATE);
 
 /// The table, in `static_configs[]` order.
 #[rustfmt::skip]
-pub static DIRECTIVES: [Directive; 178] = [
+pub static DIRECTIVES: [Directive; 182] = [
     // Bool configs
     boolean("rdbchecksum", None, IMM, true),
     boolean("daemonize", None, IMM, false),
@@ -310,7 +310,8 @@ pub static DIRECTIVES: [Directive; 178] = [
     enumeration("acl-pubsub-default", MOD, ACL_PUBSUB_DEFAULT, 0, None),
     enumeration("sanitize-dump-payload", DEBUG, SANITIZE_DUMP_PAYLOAD, 0, None),
     enumeration("enable-protected-configs", IMM, PROTECTED_ACTION, 0, None),
-    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, 0, None),
+    // Spinel allows DEBUG from local connections by default (Redis: "no"); see COMPATIBILITY.md.
+    enumeration("enable-debug-command", IMM, PROTECTED_ACTION, PROTECTED_ACTION_LOCAL, None),
     enumeration("enable-module-command", IMM, PROTECTED_ACTION, 0, None),
     enumeration("cluster-preferred-endpoint-type", MOD, CLUSTER_ENDPOINT_TYPE, 0, None),
     enumeration("propagation-error-behavior", MOD, PROPAGATION_ERROR_BEHAVIOR, 0, None),
@@ -410,6 +411,13 @@ pub static DIRECTIVES: [Directive; 178] = [
     string("tls-protocols", None, MOD, EMPTY_IS_NULL, None, None),
     string("tls-ciphers", None, MOD, EMPTY_IS_NULL, None, None),
     string("tls-ciphersuites", None, MOD, EMPTY_IS_NULL, None, None),
+    // Spinel's own: the REST API (crates/http). Hidden, so `CONFIG GET *` answers exactly what
+    // redis-server 7.0.15 does; `CONFIG GET http-port` (the exact name) still works. Token
+    // lists are separated by spaces or commas; tokens can be rotated with CONFIG SET.
+    num("http-port", None, IMM | HIDDEN, Int, 0, 65535, 8079, INTEGER),
+    string("http-bind", None, IMM | HIDDEN, ALLOW_EMPTY, Some("127.0.0.1"), Some(valid_http_bind)),
+    string("http-token", None, SENSITIVE | HIDDEN, EMPTY_IS_NULL, None, Some(valid_http_tokens)),
+    string("http-readonly-token", None, SENSITIVE | HIDDEN, EMPTY_IS_NULL, None, Some(valid_http_tokens)),
     // Special configs
     special("dir", None, PROTECTED | DENY_LOADING, Special::Dir),
     special("save", None, MULTI_ARG, Special::Save),

@@ -30,7 +30,7 @@ fn failed(name: &str, why: &str) -> String {
 
 #[test]
 fn table_has_every_directive_once() {
-    assert_eq!(DIRECTIVES.len(), 178);
+    assert_eq!(DIRECTIVES.len(), 182);
     let mut names = std::collections::HashSet::new();
     for d in DIRECTIVES.iter() {
         assert!(names.insert(d.name), "{}", d.name);
@@ -47,10 +47,14 @@ fn table_has_every_directive_once() {
             "rdb-key-save-delay",
             "key-load-delay",
             "watchdog-period",
-            "loading-process-events-interval-bytes"
+            "loading-process-events-interval-bytes",
+            "http-port",
+            "http-bind",
+            "http-token",
+            "http-readonly-token"
         ]
     );
-    assert_eq!(table::registered().count(), 197);
+    assert_eq!(table::registered().count(), 201);
 }
 
 #[test]
@@ -590,4 +594,36 @@ fn command_line() {
         (e.line_number(), e.line_text(), e.message()),
         (Some(2), Some("save \"100\""), "Invalid save parameters")
     );
+}
+
+#[test]
+fn http_directives() {
+    let mut c = Config::new();
+    assert_eq!(c.int("http-port"), 8079);
+    assert_eq!(c.string("http-bind"), Some("127.0.0.1"));
+    assert_eq!(c.string("http-token"), None);
+    assert_eq!(c.string("http-readonly-token"), None);
+    // Hidden from globs (CONFIG GET * stays Redis's), visible by exact name.
+    assert!(c.get(&[b"*"]).iter().all(|(n, _)| !n.starts_with("http-")));
+    assert_eq!(get1(&c, "http-port"), "8079");
+    assert_eq!(get1(&c, "HTTP-BIND"), "127.0.0.1");
+    assert_eq!(set_err(&mut c, "http-port", "1"), failed("http-port", "can't set immutable config"));
+    assert_eq!(set_err(&mut c, "http-bind", "::1"), failed("http-bind", "can't set immutable config"));
+    set1(&mut c, "http-token", "a b,c").unwrap();
+    assert_eq!(get1(&c, "http-token"), "a b,c");
+    assert_eq!(parse::split_list(b" a b,,c ").collect::<Vec<_>>(), [&b"a"[..], b"b", b"c"]);
+    assert!(Config::is_sensitive("http-token") && Config::is_sensitive("http-readonly-token"));
+    assert!(set_err(&mut c, "http-readonly-token", "x\u{1}y").contains("printable ASCII"));
+    let (_, options) =
+        command_line_to_config(&args(&["--http-port", "0", "--http-bind", "127.0.0.1 ::1", "--http-token", "t1"]))
+            .unwrap();
+    let mut c = Config::new();
+    c.load_server_config(None, None, Some(&options)).unwrap();
+    assert_eq!(c.int("http-port"), 0);
+    assert_eq!(c.string("http-bind"), Some("127.0.0.1 ::1"));
+    assert_eq!(c.string("http-token"), Some("t1"));
+    let e = Config::new().load_string("http-bind nowhere").unwrap_err();
+    assert!(e.to_string().contains("Invalid bind address"), "{e}");
+    let e = Config::new().load_string("http-port 70000").unwrap_err();
+    assert!(e.to_string().contains("argument must be between 0 and 65535"), "{e}");
 }

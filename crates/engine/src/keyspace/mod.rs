@@ -95,6 +95,11 @@ pub struct Effects {
     pub rewrite: Option<Vec<Vec<u8>>>,
     /// `lazyfree-lazy-expire`: expired keys propagate as UNLINK rather than DEL.
     pub expire_unlink: bool,
+    /// Whether modified keys are collected for client-side caching (see crate::tracking).
+    pub tracking: bool,
+    /// Keys modified while `tracking` is on, and whether a client's command modified them
+    /// (false when they expired); drained after each command.
+    pub tracking_keys: Vec<(Vec<u8>, bool)>,
 }
 
 impl Default for Effects {
@@ -114,6 +119,8 @@ impl Default for Effects {
             propagate: Vec::new(),
             rewrite: None,
             expire_unlink: false,
+            tracking: false,
+            tracking_keys: Vec::new(),
         }
     }
 }
@@ -279,14 +286,15 @@ impl Db {
     /// Deletes `key` because its TTL passed, with Redis's bookkeeping (stats, `expired`
     /// event, WATCH invalidation).
     fn expire_now(&mut self, fx: &mut Effects, key: &[u8]) {
-        if self.remove_entry(key).is_some() {
+        if let Some(old) = self.remove_entry(key) {
+            self.signal_deleted_stream(fx, key, &old);
             if fx.propagating {
                 let del: &[u8] = if fx.expire_unlink { b"UNLINK" } else { b"DEL" };
                 fx.propagate.push((self.id, vec![del.to_vec(), key.to_vec()]));
             }
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
-            self.signal_modified(fx, key);
+            self.signal_modified_by(fx, key, false);
             fx.dirty += 1;
         }
     }
@@ -353,6 +361,7 @@ impl Db {
     pub fn add(&mut self, fx: &mut Effects, key: &[u8], value: Value<'_>) -> &mut Entry {
         let entry = Entry::new(key, value, None, fx.initial_access());
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.before_insert();
         let mut slot = self.table.insert_new(entry, false);
         if let Some(h) = &self.snapshot {
@@ -361,7 +370,16 @@ impl Db {
         slot.into_entry()
     }
 
-    /// Inserts a whole entry (RENAME, MOVE, RESTORE, loading) whose key is absent.
+    /// Adds a whole entry as a new key (RENAME, MOVE, COPY, RESTORE): like Redis's dbAdd,
+    /// fires `new` and wakes clients blocked on the key.
+    pub fn add_entry(&mut self, fx: &mut Effects, entry: Entry) {
+        let key = entry.key().to_vec();
+        self.insert_entry(entry);
+        self.signal_ready(fx, &key);
+        fx.notify(notify::NEW, "new", self.id, &key);
+    }
+
+    /// Inserts a whole entry whose key is absent, without events (loading).
     pub fn insert_entry(&mut self, entry: Entry) {
         let has_ttl = entry.expire().is_some();
         if has_ttl {
@@ -466,6 +484,10 @@ impl Db {
                     None
                 } else {
                     let entry = slot.entry();
+                    let was_stream = is_stream(entry);
+                    if was_stream && !self.blocking.is_empty() && self.blocking.contains_key(key) {
+                        fx.ready_keys.push((self.id, key.to_vec()));
+                    }
                     if keep_ttl || !had_ttl {
                         entry.set_value(value);
                         self.signal_modified(fx, key);
@@ -494,6 +516,7 @@ impl Db {
             h.exclude(&mut slot);
         }
         self.signal_ready(fx, key);
+        fx.notify(notify::NEW, "new", self.id, key);
         self.signal_modified(fx, key);
     }
 
@@ -511,9 +534,18 @@ impl Db {
         Some(e)
     }
 
+    /// Removes a key as a command does (Redis's dbDelete without the WATCH signal): like
+    /// [`Db::remove_entry`], and a stream leaving tells its XREADGROUP readers.
+    pub fn take(&mut self, fx: &mut Effects, key: &[u8]) -> Option<Entry> {
+        let old = self.remove_entry(key)?;
+        self.signal_deleted_stream(fx, key, &old);
+        Some(old)
+    }
+
     /// Redis's dbDelete plus signalModifiedKey: true if the key existed.
     pub fn delete(&mut self, fx: &mut Effects, key: &[u8]) -> bool {
-        if self.remove_entry(key).is_some() {
+        if let Some(old) = self.remove_entry(key) {
+            self.signal_deleted_stream(fx, key, &old);
             self.signal_modified(fx, key);
             true
         } else {
@@ -561,12 +593,21 @@ impl Db {
         }
     }
 
-    /// Redis's signalModifiedKey: invalidates WATCHes on the key.
+    /// Redis's signalModifiedKey: invalidates WATCHes on the key and, when clients track
+    /// keys, records it for invalidation messages.
     pub fn signal_modified(&mut self, fx: &mut Effects, key: &[u8]) {
+        self.signal_modified_by(fx, key, true);
+    }
+
+    /// signal_modified, saying whether a client's command (rather than expiry) did it.
+    fn signal_modified_by(&mut self, fx: &mut Effects, key: &[u8], by_client: bool) {
         if !self.watched.is_empty() {
             if let Some(clients) = self.watched.get(key) {
                 fx.dirty_cas.extend(clients.iter().copied());
             }
+        }
+        if fx.tracking {
+            fx.tracking_keys.push((key.to_vec(), by_client));
         }
     }
 
@@ -579,6 +620,24 @@ impl Db {
                     fx.dirty_cas.extend(clients.iter().copied());
                 }
             }
+        }
+    }
+
+    /// A stream went away (deleted, expired, overwritten): clients blocked in XREADGROUP on
+    /// it are told (Redis signals the key ready whenever a stream leaves the keyspace).
+    fn signal_deleted_stream(&mut self, fx: &mut Effects, key: &[u8], old: &Entry) {
+        if is_stream(old) {
+            self.signal_ready(fx, key);
+        }
+    }
+
+    /// Before the database is emptied (FLUSHDB/FLUSHALL): signals the blocked-on keys that
+    /// hold streams, so their XREADGROUP readers learn the key is gone.
+    pub fn signal_blocked_streams(&mut self, fx: &mut Effects) {
+        let keys: Vec<Vec<u8>> =
+            self.blocking.keys().filter(|k| self.table.get(k).is_some_and(is_stream)).cloned().collect();
+        for key in keys {
+            fx.ready_keys.push((self.id, key));
         }
     }
 
@@ -701,6 +760,10 @@ impl Db {
         }
         (sampled, expired, chains)
     }
+}
+
+fn is_stream(entry: &Entry) -> bool {
+    matches!(entry.as_object(), Some(crate::types::Object::Stream(_)))
 }
 
 #[cfg(test)]

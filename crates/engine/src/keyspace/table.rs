@@ -247,7 +247,20 @@ impl<E: ThinEntry> Table<E> {
         &*(slot as *const E)
     }
 
-    fn locate(&self, key: &[u8], hash: u64) -> Option<Location> {
+    /// Bucket array bases for a lookup whose result is only read.
+    fn read_bases(&self) -> [*mut Bucket; 2] {
+        [self.arrays[0].buckets.as_ptr() as *mut Bucket, self.arrays[1].buckets.as_ptr() as *mut Bucket]
+    }
+
+    /// Bucket array bases for a lookup whose result is written through: derived from `&mut`
+    /// so the writes are allowed (a pointer made from `&self` may only read).
+    fn write_bases(&mut self) -> [*mut Bucket; 2] {
+        [self.arrays[0].buckets.as_mut_ptr(), self.arrays[1].buckets.as_mut_ptr()]
+    }
+
+    /// Finds `key`, walking chains from `bases` (from [`Self::read_bases`] or
+    /// [`Self::write_bases`], which decides what the location may be used for).
+    fn locate(&self, bases: [*mut Bucket; 2], key: &[u8], hash: u64) -> Option<Location> {
         let tag = tag_of(hash);
         for (t, array) in self.arrays.iter().enumerate() {
             if array.buckets.is_empty() {
@@ -257,7 +270,8 @@ impl<E: ThinEntry> Table<E> {
             if t == 0 && self.rehash_idx.is_some_and(|r| idx < r) {
                 continue;
             }
-            let mut bucket = NonNull::from(&array.buckets[idx]);
+            // SAFETY: idx is within the array, so the pointer is in bounds and non-null.
+            let mut bucket = unsafe { NonNull::new_unchecked(bases[t].add(idx)) };
             let position = self.position_of(t, idx);
             loop {
                 // SAFETY: buckets in a chain are owned by the table and alive.
@@ -284,14 +298,14 @@ impl<E: ThinEntry> Table<E> {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&E> {
-        let loc = self.locate(key, self.hash(key))?;
+        let loc = self.locate(self.read_bases(), key, self.hash(key))?;
         // SAFETY: the location was just found in use; the borrow of self keeps it alive.
         Some(unsafe { Self::entry_at(&loc.bucket.as_ref().slots[loc.slot]) })
     }
 
     /// The entry's flag bit (see the module docs), if the key is present.
     pub fn get_with_flag(&self, key: &[u8]) -> Option<(&E, bool)> {
-        let loc = self.locate(key, self.hash(key))?;
+        let loc = self.locate(self.read_bases(), key, self.hash(key))?;
         // SAFETY: as in `get`.
         unsafe {
             let b = loc.bucket.as_ref();
@@ -301,7 +315,8 @@ impl<E: ThinEntry> Table<E> {
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<SlotMut<'_, E>> {
         self.rehash_step();
-        let loc = self.locate(key, self.hash(key))?;
+        let bases = self.write_bases();
+        let loc = self.locate(bases, key, self.hash(key))?;
         Some(self.slot_mut(loc))
     }
 
@@ -391,7 +406,8 @@ impl<E: ThinEntry> Table<E> {
     pub fn get_mut_or_hash(&mut self, key: &[u8]) -> Result<SlotMut<'_, E>, u64> {
         self.rehash_step();
         let hash = self.hash(key);
-        match self.locate(key, hash) {
+        let bases = self.write_bases();
+        match self.locate(bases, key, hash) {
             Some(loc) => Ok(self.slot_mut(loc)),
             None => Err(hash),
         }
@@ -453,7 +469,8 @@ impl<E: ThinEntry> Table<E> {
     pub fn remove(&mut self, key: &[u8]) -> Option<E> {
         self.rehash_step();
         let hash = self.hash(key);
-        let loc = self.locate(key, hash)?;
+        let bases = self.write_bases();
+        let loc = self.locate(bases, key, hash)?;
         // SAFETY: the location is in use; ownership moves out of the slot.
         let raw = unsafe {
             let b = &mut *loc.bucket.as_ptr();
@@ -704,6 +721,35 @@ impl<E: ThinEntry> Table<E> {
         }
     }
 
+    /// A random entry chosen as Redis's `dictGetFairRandomKey` does: up to 20 entries are
+    /// gathered from consecutive home chains starting at a random one, and one of those is
+    /// picked uniformly. Fairer than [`Table::random`] when chain lengths differ (a table of
+    /// 20 entries or fewer is gathered whole, so the pick is exactly uniform). Used by
+    /// SRANDMEMBER, SPOP and HRANDFIELD, whose distribution clients test.
+    pub fn random_fair(&self, mut rand: impl FnMut() -> u64) -> Option<&E> {
+        const SAMPLE: usize = 20;
+        if self.len == 0 {
+            return None;
+        }
+        let start = self.rehash_idx.unwrap_or(0);
+        let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
+        let span = sizes.0 + sizes.1 - start;
+        let mut pick = (rand() % span as u64) as usize;
+        let mut found: Vec<*const E> = Vec::with_capacity(SAMPLE + SLOTS);
+        for _ in 0..span {
+            let p = start + pick;
+            let (array, idx) = if p < sizes.0 { (&self.arrays[0], p) } else { (&self.arrays[1], p - sizes.0) };
+            self.visit_chain(array, idx, &mut |e, _| found.push(e as *const E));
+            if found.len() >= SAMPLE {
+                break;
+            }
+            pick = (pick + 1) % span;
+        }
+        let chosen = *found.get((rand() % found.len().max(1) as u64) as usize)?;
+        // SAFETY: the pointer refers to an entry alive for the borrow of self.
+        Some(unsafe { &*chosen })
+    }
+
     /// Calls `f` for entries whose flag bit is set, walking home chains from `cursor` and
     /// stopping after `max_chains` chains; returns the cursor to continue from (0 = wrapped).
     /// Used to sample keys with a TTL without dereferencing the others.
@@ -932,5 +978,22 @@ mod tests {
         assert!(!t.get_with_flag(b"10").unwrap().1);
         assert_eq!(t.drain().len(), 100);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn fair_random_is_uniform_on_small_tables() {
+        let mut t: Table<TestEntry> = Table::new();
+        assert!(t.random_fair(|| 1).is_none());
+        for i in 0..10 {
+            t.insert_new(entry(format!("{i}").as_bytes()), false);
+        }
+        let mut rng = Rng(99);
+        let mut counts: HashMap<Vec<u8>, usize> = HashMap::new();
+        for _ in 0..10_000 {
+            *counts.entry(t.random_fair(|| rng.next()).unwrap().key().to_vec()).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 10);
+        // Every key near its expected 1000 (chains of unequal length must not matter).
+        assert!(counts.values().all(|&c| (800..1200).contains(&c)), "{counts:?}");
     }
 }

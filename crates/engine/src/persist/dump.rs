@@ -78,8 +78,8 @@ fn same_contents(a: &Loaded, b: &Loaded) -> bool {
     }
     match (a, b) {
         (Loaded::Set(x), Loaded::Set(y)) => sorted(x) == sorted(y),
-        (Loaded::Hash(x), Loaded::Hash(y)) => sorted(x) == sorted(y),
-        (Loaded::ZSet(x), Loaded::ZSet(y)) => sorted(x) == sorted(y),
+        (Loaded::Hash(x, _), Loaded::Hash(y, _)) => sorted(x) == sorted(y),
+        (Loaded::ZSet(x, _), Loaded::ZSet(y, _)) => sorted(x) == sorted(y),
         _ => a == b,
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::rdb::dataset::{parse, CollectSink};
-use super::stream::StreamId;
 use super::value::Loaded;
+use crate::types::stream::{Stream, StreamId};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -42,16 +42,26 @@ fn as_set(v: &Loaded) -> Vec<Vec<u8>> {
 
 fn as_hash(v: &Loaded) -> BTreeMap<Vec<u8>, Vec<u8>> {
     match v {
-        Loaded::Hash(p) => p.iter().cloned().collect(),
+        Loaded::Hash(p, _) => p.iter().cloned().collect(),
         other => panic!("not a hash: {other:?}"),
     }
 }
 
 fn as_zset(v: &Loaded) -> BTreeMap<Vec<u8>, f64> {
     match v {
-        Loaded::ZSet(p) => p.iter().cloned().collect(),
+        Loaded::ZSet(p, _) => p.iter().cloned().collect(),
         other => panic!("not a zset: {other:?}"),
     }
+}
+
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A stream's entries: ID and field/value pairs.
+fn stream_entries(st: &Stream) -> Vec<(StreamId, Fields)> {
+    let mut buf = (itoa::Buffer::new(), itoa::Buffer::new());
+    st.range(StreamId::MIN, StreamId::MAX, false)
+        .map(|e| (e.id, e.pairs().map(|(f, v)| (f.bytes(&mut buf.0).to_vec(), v.bytes(&mut buf.1).to_vec())).collect()))
+        .collect()
 }
 
 /// The contents scripts/ci/rdb-fixtures.sh creates.
@@ -83,24 +93,21 @@ fn check_all_types(sink: &CollectSink) {
     assert_eq!(h[&s("f599")], s("v599"));
     assert_eq!(as_hash(&get(sink, 0, "hash:long").0), [(s("f"), s(&"z".repeat(100)))].into());
     let Loaded::Stream(st) = &get(sink, 0, "stream:s").0 else { panic!("not a stream") };
-    let ids: Vec<StreamId> = st.entries.iter().map(|e| e.id).collect();
-    assert_eq!(ids, vec![StreamId { ms: 1, seq: 1 }, StreamId { ms: 2, seq: 1 }]);
-    assert_eq!(st.entries[1].fields, vec![(s("c"), s("5"))]);
-    assert_eq!(
-        (st.last_id, st.max_deleted_id, st.entries_added),
-        (StreamId { ms: 2, seq: 1 }, StreamId { ms: 1, seq: 2 }, 3)
-    );
-    let g = &st.groups[0];
-    assert_eq!((g.name.clone(), g.last_id, g.entries_read), (s("g1"), StreamId { ms: 1, seq: 1 }, -1));
-    assert_eq!(g.consumers.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), vec![s("alice"), s("bob")]);
-    assert_eq!(g.pending.len(), 1);
-    assert_eq!(
-        (g.pending[0].id, g.pending[0].delivery_count, g.pending[0].consumer),
-        (StreamId { ms: 1, seq: 1 }, 1, 0)
-    );
+    let entries = stream_entries(st);
+    let ids: Vec<StreamId> = entries.iter().map(|e| e.0).collect();
+    assert_eq!(ids, vec![StreamId::new(1, 1), StreamId::new(2, 1)]);
+    assert_eq!(entries[1].1, vec![(s("c"), s("5"))]);
+    assert_eq!((st.last_id, st.max_deleted_entry_id, st.entries_added), (StreamId::new(2, 1), StreamId::new(1, 2), 3));
+    let (name, g) = st.groups().next().expect("a group");
+    assert_eq!((name.to_vec(), g.last_id, g.entries_read), (s("g1"), StreamId::new(1, 1), -1));
+    assert_eq!(g.consumers().map(|c| c.name.to_vec()).collect::<Vec<_>>(), vec![s("alice"), s("bob")]);
+    assert_eq!(g.pel.len(), 1);
+    let (id, nack) = g.pel.iter().next().expect("a pending entry");
+    assert_eq!((*id, nack.delivery_count), (StreamId::new(1, 1), 1));
+    assert_eq!(g.consumer_name(nack.consumer), Some(&b"alice"[..]));
     let Loaded::Stream(empty) = &get(sink, 0, "stream:empty").0 else { panic!("not a stream") };
-    assert!(empty.entries.is_empty());
-    assert_eq!((empty.last_id, empty.groups.len()), (StreamId { ms: 5, seq: 5 }, 1));
+    assert!(empty.is_empty());
+    assert_eq!((empty.last_id, empty.group_count()), (StreamId::new(5, 5), 1));
     assert_eq!(get(sink, 5, "other").0, Loaded::Str(s("db5")));
     assert_eq!(sink.functions.len(), 1);
     assert!(sink.functions[0].starts_with(b"#!lua name=mylib"));

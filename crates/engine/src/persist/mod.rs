@@ -3,24 +3,25 @@
 //! * `rdb/` — the file format: encodings of lengths and strings, the whole-image reader and
 //!   writer ([`rdb::dataset`]).
 //! * [`encoding`] — Redis's packed encodings (ziplist, listpack, intset, zipmap);
-//!   [`value`] reads any value encoding into a neutral form, [`collections`] and [`stream`]
-//!   write them; [`objects`] is the boundary with the value types.
+//!   [`value`] reads any value encoding into a neutral form; [`objects`] is the boundary with
+//!   the value types (which encoding each is saved in, which encoding a loaded value gets);
+//!   streams and sorted sets have their own modules (`types/stream/rdb.rs`,
+//!   `objects_zset.rs`).
 //! * [`snapshot`] — BGSAVE and AOF-rewrite bases without fork (key-level copy-on-write).
 //! * [`dump`] — DUMP/RESTORE payloads.
 //!
 //! This module holds the state INFO persistence reports and the save/load entry points.
 
 pub mod aof;
-pub mod collections;
 pub mod dump;
 pub mod encoding;
 #[cfg(test)]
 mod fixture_tests;
 pub mod info;
 pub mod objects;
+mod objects_zset;
 pub mod rdb;
 pub mod snapshot;
-pub mod stream;
 pub mod value;
 
 use std::path::{Path, PathBuf};

@@ -11,19 +11,49 @@ use std::collections::HashSet;
 use super::encoding::{intset, listpack, ziplist, zipmap, Packed};
 use super::rdb::read::{module_name, RdbReader};
 use super::rdb::*;
-use super::stream::StreamValue;
+use crate::types::stream::{self, Stream};
 
-/// A value in neutral form.
-#[derive(Debug, Clone, PartialEq)]
+/// Which kind of encoding a hash or sorted set was read from: Redis's loader keeps a packed
+/// one (ziplist, listpack) packed unless it has too many entries, and packs a plain one only
+/// if it fits every threshold (see `objects.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Plain,
+    Packed,
+}
+
+/// A value in neutral form. Streams are read straight into the stream type, whose nodes are
+/// Redis's own listpacks (`types/stream/rdb.rs`).
+#[derive(Debug, Clone)]
 pub enum Loaded {
     Str(Vec<u8>),
     /// Elements head to tail.
     List(Vec<Vec<u8>>),
     Set(Vec<Vec<u8>>),
-    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    Hash(Vec<(Vec<u8>, Vec<u8>)>, Source),
     /// Members with scores, in no particular order.
-    ZSet(Vec<(Vec<u8>, f64)>),
-    Stream(Box<StreamValue>),
+    ZSet(Vec<(Vec<u8>, f64)>, Source),
+    Stream(Box<Stream>),
+}
+
+/// Equal contents (the source encoding does not count; streams compare as saved).
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Loaded) -> bool {
+        match (self, other) {
+            (Loaded::Str(a), Loaded::Str(b)) => a == b,
+            (Loaded::List(a), Loaded::List(b)) | (Loaded::Set(a), Loaded::Set(b)) => a == b,
+            (Loaded::Hash(a, _), Loaded::Hash(b, _)) => a == b,
+            (Loaded::ZSet(a, _), Loaded::ZSet(b, _)) => a == b,
+            (Loaded::Stream(a), Loaded::Stream(b)) => {
+                let save = |s: &Stream| {
+                    let mut w = super::rdb::write::RdbWriter::new(Vec::new(), false);
+                    stream::rdb::write(&mut w, s).map(|_| w.into_inner()).ok()
+                };
+                save(a) == save(b)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Loaded {
@@ -33,8 +63,8 @@ impl Loaded {
             Loaded::Str(_) => "string",
             Loaded::List(_) => "list",
             Loaded::Set(_) => "set",
-            Loaded::Hash(_) => "hash",
-            Loaded::ZSet(_) => "zset",
+            Loaded::Hash(..) => "hash",
+            Loaded::ZSet(..) => "zset",
             Loaded::Stream(_) => "stream",
         }
     }
@@ -75,7 +105,7 @@ fn pairs<T>(items: Vec<T>, what: &str) -> Result<Vec<(T, T)>, RdbError> {
 fn hash_of(items: Vec<Packed<'_>>, what: &str) -> Result<Loaded, RdbError> {
     let pairs = pairs(strings(items), what)?;
     no_dups(pairs.iter().map(|(f, _)| f.as_slice()), "hash fields")?;
-    non_empty(Loaded::Hash(pairs))
+    non_empty(Loaded::Hash(pairs, Source::Packed))
 }
 
 fn zset_of(items: Vec<Packed<'_>>, what: &str) -> Result<Loaded, RdbError> {
@@ -85,14 +115,14 @@ fn zset_of(items: Vec<Packed<'_>>, what: &str) -> Result<Loaded, RdbError> {
         out.push((m.to_vec(), score));
     }
     no_dups(out.iter().map(|(m, _)| m.as_slice()), "zset members")?;
-    non_empty(Loaded::ZSet(out))
+    non_empty(Loaded::ZSet(out, Source::Packed))
 }
 
 fn non_empty(v: Loaded) -> Result<Loaded, RdbError> {
     let empty = match &v {
         Loaded::List(l) | Loaded::Set(l) => l.is_empty(),
-        Loaded::Hash(h) => h.is_empty(),
-        Loaded::ZSet(z) => z.is_empty(),
+        Loaded::Hash(h, _) => h.is_empty(),
+        Loaded::ZSet(z, _) => z.is_empty(),
         Loaded::Str(_) | Loaded::Stream(_) => false,
     };
     if empty {
@@ -129,7 +159,7 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, ctx: ReadContext) -> Result<Loaded,
                 items.push((m, score));
             }
             no_dups(items.iter().map(|(m, _)| m.as_slice()), "zset fields")?;
-            non_empty(Loaded::ZSet(items))
+            non_empty(Loaded::ZSet(items, Source::Plain))
         }
         TYPE_HASH => {
             let n = r.count()?;
@@ -138,7 +168,7 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, ctx: ReadContext) -> Result<Loaded,
                 items.push((r.string()?, r.string()?));
             }
             no_dups(items.iter().map(|(f, _)| f.as_slice()), "hash fields")?;
-            non_empty(Loaded::Hash(items))
+            non_empty(Loaded::Hash(items, Source::Plain))
         }
         TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => read_quicklist(r, kind),
         TYPE_HASH_ZIPMAP => {
@@ -146,7 +176,8 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, ctx: ReadContext) -> Result<Loaded,
             let items = zipmap::decode(&blob).ok_or_else(|| RdbError::new("Zipmap integrity check failed."))?;
             let pairs: Vec<(Vec<u8>, Vec<u8>)> = items.into_iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
             no_dups(pairs.iter().map(|(f, _)| f.as_slice()), "hash zipmap fields")?;
-            non_empty(Loaded::Hash(pairs))
+            // Redis converts a zipmap's pairs like a plain hash's (any long element converts).
+            non_empty(Loaded::Hash(pairs, Source::Plain))
         }
         TYPE_LIST_ZIPLIST => {
             let blob = r.blob()?;
@@ -209,10 +240,10 @@ pub fn read(r: &mut RdbReader<'_>, kind: u8, ctx: ReadContext) -> Result<Loaded,
                 }
             }
             no_dups(out.iter().map(|(f, _)| f.as_slice()), "hash fields")?;
-            non_empty(Loaded::Hash(out))
+            non_empty(Loaded::Hash(out, Source::Packed))
         }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-            Ok(Loaded::Stream(Box::new(super::stream::read(r, kind)?)))
+            Ok(Loaded::Stream(Box::new(stream::rdb::read(r, kind)?)))
         }
         TYPE_MODULE_PRE_GA => corrupt("Pre-release module format not supported"),
         TYPE_MODULE_2 => {
@@ -273,7 +304,7 @@ fn read_hash_with_ttls(r: &mut RdbReader<'_>, kind: u8, ctx: ReadContext) -> Res
         }
     }
     no_dups(out.iter().map(|(f, _)| f.as_slice()), "hash fields")?;
-    non_empty(Loaded::Hash(out))
+    non_empty(Loaded::Hash(out, Source::Plain))
 }
 
 #[cfg(test)]
@@ -300,14 +331,14 @@ mod tests {
         let zl = ziplist::tests::build(&[Packed::Str(b"f"), Packed::Int(1), Packed::Str(b"g"), Packed::Str(b"v")]);
         assert_eq!(
             read_bytes(TYPE_HASH_ZIPLIST, &blob(&zl)).unwrap(),
-            Loaded::Hash(vec![(b"f".to_vec(), b"1".to_vec()), (b"g".to_vec(), b"v".to_vec())])
+            Loaded::Hash(vec![(b"f".to_vec(), b"1".to_vec()), (b"g".to_vec(), b"v".to_vec())], Source::Packed)
         );
         let dup = ziplist::tests::build(&[Packed::Str(b"f"), Packed::Int(1), Packed::Str(b"f"), Packed::Str(b"v")]);
         assert!(read_bytes(TYPE_HASH_ZIPLIST, &blob(&dup)).is_err());
         let zs = listpack::encode([&b"a"[..], b"1.5", b"b", b"inf"]);
         assert_eq!(
             read_bytes(TYPE_ZSET_LISTPACK, &blob(&zs)).unwrap(),
-            Loaded::ZSet(vec![(b"a".to_vec(), 1.5), (b"b".to_vec(), f64::INFINITY)])
+            Loaded::ZSet(vec![(b"a".to_vec(), 1.5), (b"b".to_vec(), f64::INFINITY)], Source::Packed)
         );
         let nan = listpack::encode([&b"a"[..], b"nan"]);
         assert!(read_bytes(TYPE_ZSET_LISTPACK, &blob(&nan)).is_err());
@@ -332,7 +363,7 @@ mod tests {
         payload.extend(blob(&lp));
         assert_eq!(
             read_bytes(TYPE_HASH_LISTPACK_EX, &payload).unwrap(),
-            Loaded::Hash(vec![(b"a".to_vec(), b"1".to_vec()), (b"c".to_vec(), b"3".to_vec())])
+            Loaded::Hash(vec![(b"a".to_vec(), b"1".to_vec()), (b"c".to_vec(), b"3".to_vec())], Source::Packed)
         );
     }
 }

@@ -1,22 +1,9 @@
-//! The list value type. Its encodings and operations arrive with the list command family.
+//! The list value type. Redis 7.0 stores every list as a quicklist (OBJECT ENCODING
+//! reports `quicklist` even for one element), so [`List`] is the [`QuickList`], created
+//! with the server's `list-max-listpack-size` and `list-compress-depth` at the time the key
+//! is created (later config changes affect new lists only, as in Redis).
+
+pub use super::quicklist::{Elem, QuickList, Where};
 
 /// A list value.
-#[derive(Clone, Debug, Default)]
-pub struct List {}
-
-impl List {
-    /// The name OBJECT ENCODING reports.
-    pub fn encoding(&self) -> &'static str {
-        "list"
-    }
-
-    /// Bytes allocated for the contents.
-    pub fn memory_usage(&self) -> usize {
-        0
-    }
-
-    /// Allocations freeing this value takes (Redis's lazyfreeGetFreeEffort).
-    pub fn free_effort(&self) -> usize {
-        1
-    }
-}
+pub type List = QuickList;

@@ -3,10 +3,18 @@
 //! encoding names Redis reports.
 
 pub mod hash;
+pub mod hash_entry;
+pub mod hash_pack;
+pub mod intset;
 pub mod list;
+pub mod quicklist;
 pub mod set;
+pub mod set_member;
+pub mod skiplist;
 pub mod stream;
+pub mod tagged;
 pub mod zset;
+pub mod zset_listpack;
 
 /// A collection value.
 #[derive(Clone, Debug)]

@@ -189,7 +189,7 @@ impl Aof {
     }
 
     /// The errno behind a failing state (for the MISCONF message).
-    fn error_errno(&self) -> i32 {
+    pub fn error_errno(&self) -> i32 {
         if !self.last_write_ok {
             return self.last_write_errno;
         }
@@ -602,5 +602,36 @@ pub fn shutdown(srv: &mut Server) {
     flush(srv, true);
     if let Some(f) = &srv.aof.file {
         let _ = f.sync_data();
+    }
+}
+
+/// The locked engine, as every lock path hands it out (connections, the cron, script
+/// threads, the REST gateway). Releasing it first writes what the AOF buffered while it was
+/// held (Redis's flushAppendOnlyFile in beforeSleep), so no reply produced under the lock can
+/// reach a socket before its write is in the AOF (and fsynced, under `appendfsync always`).
+pub struct EngineGuard<'a>(std::sync::MutexGuard<'a, Server>);
+
+impl<'a> EngineGuard<'a> {
+    pub fn new(guard: std::sync::MutexGuard<'a, Server>) -> EngineGuard<'a> {
+        EngineGuard(guard)
+    }
+}
+
+impl std::ops::Deref for EngineGuard<'_> {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for EngineGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Server {
+        &mut self.0
+    }
+}
+
+impl Drop for EngineGuard<'_> {
+    fn drop(&mut self) {
+        before_unlock(&mut self.0);
     }
 }

@@ -21,6 +21,7 @@ use crate::keyspace::{Entry, StrRef, ValueRef};
 use crate::persist::snapshot::{self, Format, Purpose};
 use crate::persist::value::Loaded;
 use crate::server::Server;
+use crate::types::Object;
 
 /// Items per command when a collection is rewritten as commands (AOF_REWRITE_ITEMS_PER_CMD).
 const ITEMS_PER_CMD: usize = 64;
@@ -303,10 +304,6 @@ fn batched(out: &mut Vec<u8>, name: &[u8], key: &[u8], items: &[Vec<Vec<u8>>]) {
     }
 }
 
-fn id_text(id: crate::persist::stream::StreamId) -> Vec<u8> {
-    format!("{}-{}", id.ms, id.seq).into_bytes()
-}
-
 /// The commands that rebuild one key (rewriteAppendOnlyFileRio): SET / RPUSH / SADD / ZADD /
 /// HMSET / XADD… then PEXPIREAT if it has a TTL.
 pub fn write_entry(out: &mut Vec<u8>, e: &Entry) -> std::io::Result<()> {
@@ -320,7 +317,10 @@ pub fn write_entry(out: &mut Vec<u8>, e: &Entry) -> std::io::Result<()> {
             };
             cmd(out, &[b"SET", key, v]);
         }
-        ValueRef::Object(o) => match crate::persist::objects::to_loaded(o)? {
+        ValueRef::Object(Object::Stream(s)) => {
+            crate::types::stream::rewrite::commands(key, s, |args| cmd(out, args));
+        }
+        ValueRef::Object(o) => match crate::persist::objects::to_loaded(o) {
             Loaded::Str(v) => cmd(out, &[b"SET", key, &v]),
             Loaded::List(items) => {
                 let items: Vec<Vec<Vec<u8>>> = items.into_iter().map(|i| vec![i]).collect();
@@ -330,71 +330,21 @@ pub fn write_entry(out: &mut Vec<u8>, e: &Entry) -> std::io::Result<()> {
                 let items: Vec<Vec<Vec<u8>>> = items.into_iter().map(|i| vec![i]).collect();
                 batched(out, b"SADD", key, &items);
             }
-            Loaded::ZSet(items) => {
+            Loaded::ZSet(items, _) => {
                 let items: Vec<Vec<Vec<u8>>> =
                     items.into_iter().map(|(m, s)| vec![crate::util::num::format_f64(s), m]).collect();
                 batched(out, b"ZADD", key, &items);
             }
-            Loaded::Hash(pairs) => {
+            Loaded::Hash(pairs, _) => {
                 let items: Vec<Vec<Vec<u8>>> = pairs.into_iter().map(|(f, v)| vec![f, v]).collect();
                 batched(out, b"HMSET", key, &items);
             }
-            Loaded::Stream(s) => write_stream(out, key, &s),
+            // Handled above from the typed value.
+            Loaded::Stream(_) => {}
         },
     }
     if let Some(when) = e.expire() {
         cmd(out, &[b"PEXPIREAT", key, itoa::Buffer::new().format(when).as_bytes()]);
     }
     Ok(())
-}
-
-/// rewriteStreamObject: XADDs (or the MAXLEN 0 trick for an empty stream), XSETID, then
-/// groups with XGROUP CREATE, consumers with XCLAIM … FORCE or XGROUP CREATECONSUMER.
-fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &crate::persist::stream::StreamValue) {
-    if s.entries.is_empty() {
-        cmd(out, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
-    }
-    for e in &s.entries {
-        let id = id_text(e.id);
-        let mut args: Vec<&[u8]> = vec![b"XADD", key, &id];
-        for (f, v) in &e.fields {
-            args.push(f);
-            args.push(v);
-        }
-        cmd(out, &args);
-    }
-    let (last, maxdel) = (id_text(s.last_id), id_text(s.max_deleted_id));
-    let added = s.entries_added.to_string();
-    cmd(out, &[b"XSETID", key, &last, b"ENTRIESADDED", added.as_bytes(), b"MAXDELETEDID", &maxdel]);
-    for g in &s.groups {
-        let gid = id_text(g.last_id);
-        let read = g.entries_read.to_string();
-        cmd(out, &[b"XGROUP", b"CREATE", key, &g.name, &gid, b"ENTRIESREAD", read.as_bytes()]);
-        for (i, c) in g.consumers.iter().enumerate() {
-            let owned: Vec<_> = g.pending.iter().filter(|p| p.consumer == i).collect();
-            if owned.is_empty() {
-                cmd(out, &[b"XGROUP", b"CREATECONSUMER", key, &g.name, &c.name]);
-            }
-            for p in owned {
-                let (id, time, count) = (id_text(p.id), p.delivery_time.to_string(), p.delivery_count.to_string());
-                cmd(
-                    out,
-                    &[
-                        b"XCLAIM",
-                        key,
-                        &g.name,
-                        &c.name,
-                        b"0",
-                        &id,
-                        b"TIME",
-                        time.as_bytes(),
-                        b"RETRYCOUNT",
-                        count.as_bytes(),
-                        b"JUSTID",
-                        b"FORCE",
-                    ],
-                );
-            }
-        }
-    }
 }

@@ -239,8 +239,9 @@ pub fn parse(data: &[u8], sink: &mut dyn LoadSink, verify_checksum: bool, now_ms
                     module_name(id)
                 ));
             }
-            OPCODE_FUNCTION_PRE_GA => return corrupt("Pre-release function format not supported."),
-            OPCODE_FUNCTION2 => sink.function(r.string()?)?,
+            OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
+                sink.function(crate::script::functions::read_function_record(&mut r, kind)?)?
+            }
             _ => {
                 let key = r.string()?;
                 match read_value(&mut r, kind, now_ms) {
@@ -346,7 +347,7 @@ impl LoadSink for ServerSink<'_> {
     }
 
     fn function(&mut self, code: Vec<u8>) -> Result<(), RdbError> {
-        crate::persist::objects::load_function(self.srv, code)
+        crate::persist::objects::load_function(self.srv, code, self.merge)
             .map_err(|e| RdbError::new(format!("Failed loading library, {e}")))
     }
 

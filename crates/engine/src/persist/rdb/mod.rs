@@ -44,7 +44,8 @@ pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
 pub const OPCODE_SLOT_INFO: u8 = 244;
 
 pub const OPCODE_FUNCTION2: u8 = 245;
-pub const OPCODE_FUNCTION_PRE_GA: u8 = 246;
+/// 7.0 RC1/RC2's function record (name, engine, description, code), still read by 7.0.
+pub const OPCODE_FUNCTION: u8 = 246;
 pub const OPCODE_MODULE_AUX: u8 = 247;
 pub const OPCODE_IDLE: u8 = 248;
 pub const OPCODE_FREQ: u8 = 249;

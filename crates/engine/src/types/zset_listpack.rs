@@ -1,0 +1,366 @@
+//! The compact encoding of a small sorted set (what Redis calls `listpack`): every
+//! (member, score) pair in order, packed in one buffer.
+//!
+//! Layout: a 4-byte little-endian element count, then per element the member length as
+//! LEB128, the member bytes and the score. Integer scores (|s| ≤ 2^53, the common case)
+//! are a LEB128 of their zigzag value shifted left by one, so 0‥31 take one byte; any other
+//! double is a `0x01` byte followed by its 8 bytes. The low bit of the first score byte
+//! tells the two apart. Scores round-trip exactly, except that -0.0 reads back as 0 (as
+//! in Redis's listpack).
+//!
+//! Like Redis's listpack, lookups are linear scans and an insert moves the tail of the
+//! buffer; the encoding is only used while the set is small (`zset-max-listpack-*`).
+
+use std::cmp::Ordering;
+
+use super::skiplist::cmp_elements;
+
+/// Bytes of the count header.
+const HEADER: usize = 4;
+/// Largest integer a score may be to use the integer form (every such integer is exact).
+const MAX_INT_SCORE: f64 = 9_007_199_254_740_992.0;
+const FLOAT_TAG: u8 = 0x01;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listpack {
+    buf: Vec<u8>,
+}
+
+/// One decoded element and where it sits.
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    pub member: &'a [u8],
+    pub score: f64,
+    /// Byte offset of the element.
+    pub pos: usize,
+    /// Byte offset just past it.
+    pub end: usize,
+}
+
+fn varint_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        len += 1;
+    }
+    len
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Reads a LEB128 at `pos`: (value, bytes used). The buffer is our own encoding, so the
+/// bytes are well formed.
+fn get_varint(buf: &[u8], pos: usize) -> (u64, usize) {
+    let mut n = 0u64;
+    let mut shift = 0;
+    let mut i = pos;
+    loop {
+        let byte = buf[i];
+        n |= u64::from(byte & 0x7f) << shift;
+        i += 1;
+        if byte & 0x80 == 0 {
+            return (n, i - pos);
+        }
+        shift += 7;
+    }
+}
+
+/// The integer form of a score, if it has one. -0.0 becomes 0, as in Redis, whose
+/// listpack stores the score text "-0" as the integer 0.
+fn int_score(score: f64) -> Option<i64> {
+    (score.fract() == 0.0 && score.abs() <= MAX_INT_SCORE).then_some(score as i64)
+}
+
+fn put_score(out: &mut Vec<u8>, score: f64) {
+    match int_score(score) {
+        Some(i) => {
+            let zigzag = ((i << 1) ^ (i >> 63)) as u64;
+            put_varint(out, zigzag << 1);
+        }
+        None => {
+            out.push(FLOAT_TAG);
+            out.extend_from_slice(&score.to_le_bytes());
+        }
+    }
+}
+
+fn score_len(score: f64) -> usize {
+    match int_score(score) {
+        Some(i) => varint_len((((i << 1) ^ (i >> 63)) as u64) << 1),
+        None => 9,
+    }
+}
+
+/// Reads a score at `pos`: (score, bytes used).
+fn get_score(buf: &[u8], pos: usize) -> (f64, usize) {
+    if buf[pos] & 1 == FLOAT_TAG {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&buf[pos + 1..pos + 9]);
+        (f64::from_le_bytes(b), 9)
+    } else {
+        let (v, n) = get_varint(buf, pos);
+        let zigzag = v >> 1;
+        let i = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
+        (i as f64, n)
+    }
+}
+
+/// Bytes an element takes.
+pub fn element_len(member: &[u8], score: f64) -> usize {
+    varint_len(member.len() as u64) + member.len() + score_len(score)
+}
+
+impl Default for Listpack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Listpack {
+    pub fn new() -> Listpack {
+        Listpack { buf: vec![0; HEADER] }
+    }
+
+    /// A listpack holding `items`, which must be sorted and unique.
+    pub fn from_sorted<'a>(items: impl IntoIterator<Item = (&'a [u8], f64)>, count_hint: usize) -> Listpack {
+        let mut lp = Listpack { buf: Vec::with_capacity(HEADER + count_hint * 8) };
+        lp.buf.extend_from_slice(&[0; HEADER]);
+        let mut n = 0u32;
+        for (member, score) in items {
+            put_varint(&mut lp.buf, member.len() as u64);
+            lp.buf.extend_from_slice(member);
+            put_score(&mut lp.buf, score);
+            n += 1;
+        }
+        lp.set_len(n as usize);
+        lp.buf.shrink_to_fit();
+        lp
+    }
+
+    pub fn len(&self) -> usize {
+        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn set_len(&mut self, n: usize) {
+        self.buf[..HEADER].copy_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    /// Total bytes of the encoding (Redis's lpBytes counterpart).
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes allocated.
+    pub fn allocated_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The element at byte offset `pos` (an element boundary below `bytes()`).
+    pub fn item_at(&self, pos: usize) -> Item<'_> {
+        let (len, n) = get_varint(&self.buf, pos);
+        let start = pos + n;
+        let member_end = start + len as usize;
+        let (score, sn) = get_score(&self.buf, member_end);
+        Item { member: &self.buf[start..member_end], score, pos, end: member_end + sn }
+    }
+
+    /// Elements in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { lp: self, pos: HEADER }
+    }
+
+    /// Elements in order from byte offset `pos`.
+    pub fn iter_from(&self, pos: usize) -> Iter<'_> {
+        Iter { lp: self, pos }
+    }
+
+    /// Byte offsets of every element, in order (for walking backwards).
+    pub fn positions(&self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend(self.iter().map(|it| it.pos));
+        out
+    }
+
+    /// Byte offset of the element at 0-based index `index`, or the end.
+    pub fn offset_of_index(&self, index: usize) -> usize {
+        self.iter().nth(index).map_or(self.buf.len(), |it| it.pos)
+    }
+
+    pub fn find(&self, member: &[u8]) -> Option<Item<'_>> {
+        self.iter().find(|it| it.member == member)
+    }
+
+    /// 0-based index of `member`.
+    pub fn index_of(&self, member: &[u8]) -> Option<usize> {
+        self.iter().position(|it| it.member == member)
+    }
+
+    /// Inserts (member, score) at its place; the member must not be present.
+    pub fn insert(&mut self, member: &[u8], score: f64) {
+        let at = self
+            .iter()
+            .find(|it| cmp_elements(it.score, it.member, score, member) == Ordering::Greater)
+            .map_or(self.buf.len(), |it| it.pos);
+        let mut encoded = Vec::with_capacity(element_len(member, score));
+        put_varint(&mut encoded, member.len() as u64);
+        encoded.extend_from_slice(member);
+        put_score(&mut encoded, score);
+        self.buf.reserve_exact(encoded.len());
+        self.buf.splice(at..at, encoded);
+        let n = self.len() + 1;
+        self.set_len(n);
+    }
+
+    /// Removes the elements in the byte range `from..to` (element boundaries), `count` of
+    /// them.
+    pub fn remove_span(&mut self, from: usize, to: usize, count: usize) {
+        self.buf.drain(from..to);
+        let n = self.len() - count;
+        self.set_len(n);
+        // Give memory back like Redis's listpack realloc does, without churning on every
+        // small removal.
+        if self.buf.capacity() > self.buf.len() * 2 + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    /// Removes `member`; true if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self.find(member) {
+            Some(it) => {
+                let (from, to) = (it.pos, it.end);
+                self.remove_span(from, to, 1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes the elements with 0-based indexes `start..=end`; returns how many.
+    pub fn remove_index_range(&mut self, start: usize, end: usize) -> usize {
+        let mut from = None;
+        let mut to = HEADER;
+        let mut count = 0;
+        for (i, it) in self.iter().enumerate() {
+            if i > end {
+                break;
+            }
+            if i >= start {
+                from.get_or_insert(it.pos);
+                to = it.end;
+                count += 1;
+            }
+        }
+        if let Some(from) = from {
+            self.remove_span(from, to, count);
+        }
+        count
+    }
+
+    /// Removes the run of elements starting at byte offset `from` while `in_range` holds
+    /// for them; returns how many.
+    pub fn remove_run(&mut self, from: usize, mut in_range: impl FnMut(&Item) -> bool) -> usize {
+        let mut to = from;
+        let mut count = 0;
+        for it in self.iter_from(from) {
+            if !in_range(&it) {
+                break;
+            }
+            to = it.end;
+            count += 1;
+        }
+        if count > 0 {
+            self.remove_span(from, to, count);
+        }
+        count
+    }
+}
+
+pub struct Iter<'a> {
+    lp: &'a Listpack,
+    pos: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Item<'a>;
+
+    fn next(&mut self) -> Option<Item<'a>> {
+        if self.pos >= self.lp.buf.len() {
+            return None;
+        }
+        let it = self.lp.item_at(self.pos);
+        self.pos = it.end;
+        Some(it)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_trip_exactly() {
+        for s in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            31.0,
+            -32.0,
+            1e15,
+            MAX_INT_SCORE,
+            -MAX_INT_SCORE,
+            MAX_INT_SCORE * 2.0,
+            0.1,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            let mut v = Vec::new();
+            put_score(&mut v, s);
+            assert_eq!(v.len(), score_len(s));
+            let (back, n) = get_score(&v, 0);
+            assert_eq!(n, v.len());
+            let expected = if s == 0.0 { 0.0f64 } else { s };
+            assert_eq!(back.to_bits(), expected.to_bits(), "{s}");
+        }
+        let mut v = Vec::new();
+        put_score(&mut v, 7.0);
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn keeps_order_and_removes() {
+        let mut lp = Listpack::new();
+        lp.insert(b"b", 2.0);
+        lp.insert(b"a", 2.0);
+        lp.insert(b"z", -1.5);
+        lp.insert(b"c", 10.0);
+        let got: Vec<_> = lp.iter().map(|it| (it.member.to_vec(), it.score)).collect();
+        assert_eq!(got, vec![(b"z".to_vec(), -1.5), (b"a".to_vec(), 2.0), (b"b".to_vec(), 2.0), (b"c".to_vec(), 10.0)]);
+        assert_eq!(lp.len(), 4);
+        assert_eq!(lp.index_of(b"b"), Some(2));
+        assert!(lp.remove(b"a"));
+        assert!(!lp.remove(b"a"));
+        assert_eq!(lp.remove_index_range(1, 5), 2);
+        assert_eq!(lp.len(), 1);
+        assert_eq!(lp.find(b"z").unwrap().score, -1.5);
+        let rebuilt = Listpack::from_sorted(lp.iter().map(|it| (it.member, it.score)), 1);
+        assert_eq!(rebuilt, lp);
+    }
+}

@@ -1,0 +1,304 @@
+//! The HTTP side: one hyper HTTP/1.1 connection per client (keep-alive), and per request:
+//! method check, CORS, routing, authentication, the 10 MB body limit, running the commands on
+//! the backend, and the response (JSON, raw RESP2 or an event stream) with its
+//! `upstash-sync-token` header.
+//!
+//! Routes (no path prefix; leading slashes are collapsed, so `//pipeline` works):
+//! * `GET|HEAD /` with no command: health JSON, without authentication.
+//! * `/` with a JSON body: one command. `/pipeline`, `/multi-exec`: arrays of commands.
+//! * `/subscribe/<channel>`, `/psubscribe/<pattern>`: server-sent events.
+//! * anything else: the path form, `/<command>/<arg>/…`.
+//!
+//! Errors are JSON: 401 `{"error":"Unauthorized"}` for a missing, malformed or unknown token;
+//! 405 for other methods; 400 for bad requests and failing commands; 500 when a proxied
+//! backend is unreachable.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::net::TcpStream;
+
+use crate::auth::Access;
+use crate::body::Body;
+use crate::json::{self, Encoding};
+use crate::local::{Format, Item, Outcome};
+use crate::proxy::pool::Pool;
+use crate::request::{self, Args, BadRequest};
+use crate::{Backend, Gateway};
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Upstash-Encoding, Upstash-Sync-Token, \
+     Upstash-Response-Format, Upstash-Telemetry-Runtime, Upstash-Telemetry-Platform, Upstash-Telemetry-Sdk, \
+     Upstash-Telemetry-Retry, Accept, Cache-Control";
+
+/// Serves one HTTP connection until the client closes it.
+pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, gw: Arc<Gateway>) {
+    let peer: Arc<str> = format_addr(&peer).into();
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let svc = hyper::service::service_fn(move |req| {
+        let gw = gw.clone();
+        let peer = peer.clone();
+        async move { Ok::<_, Infallible>(handle(&gw, &peer, req).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, svc).await;
+}
+
+fn format_addr(a: &SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!("{}:{}", v6.ip(), v6.port()),
+    }
+}
+
+/// What the path asks for.
+enum Route {
+    Health,
+    Single,
+    Pipeline,
+    MultiExec,
+    Subscribe { pattern: bool, name: Vec<u8> },
+    PathForm,
+}
+
+/// Who the token says the caller is.
+enum Principal {
+    Local(Access),
+    Proxy(Arc<Pool>),
+}
+
+/// A response with the headers every response carries.
+fn respond(gw: &Gateway, status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(content_type));
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert("access-control-expose-headers", HeaderValue::from_static("upstash-sync-token"));
+    if let Ok(v) = HeaderValue::from_str(itoa::Buffer::new().format(gw.sync_token())) {
+        h.insert("upstash-sync-token", v);
+    }
+    resp
+}
+
+fn json_error(gw: &Gateway, status: StatusCode, message: &str) -> Response<Body> {
+    respond(gw, status, "application/json", Body::full(json::error_body(message)))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+    headers.get(name).map(|v| v.as_bytes())
+}
+
+async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Body> {
+    let method = req.method().clone();
+    if method == Method::OPTIONS {
+        let mut resp = respond(gw, StatusCode::NO_CONTENT, "text/plain", Body::empty());
+        let h = resp.headers_mut();
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, HEAD, POST, PUT, OPTIONS"));
+        h.insert("access-control-allow-headers", HeaderValue::from_static(ALLOW_HEADERS));
+        h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+        return resp;
+    }
+    if !matches!(method, Method::GET | Method::HEAD | Method::POST | Method::PUT) {
+        return json_error(gw, StatusCode::METHOD_NOT_ALLOWED, "ERR method not allowed");
+    }
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let segs = request::segments(&path);
+    let has_query_args = query.as_deref().is_some_and(|q| request::query_pairs(q).iter().any(|(k, _)| k != b"_token"));
+    let has_body = req.headers().get("content-length").is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key("transfer-encoding");
+    let route = match segs.as_slice() {
+        [] if matches!(method, Method::GET | Method::HEAD) && !has_query_args && !has_body => Route::Health,
+        [] => Route::Single,
+        ["pipeline"] => Route::Pipeline,
+        ["multi-exec"] => Route::MultiExec,
+        [kind @ ("subscribe" | "psubscribe"), name] => {
+            Route::Subscribe { pattern: *kind == "psubscribe", name: request::percent_decode(name.as_bytes()) }
+        }
+        _ => Route::PathForm,
+    };
+    if let Route::Health = route {
+        let body = format!(
+            "{{\"status\":\"ok\",\"server\":\"spinel\",\"version\":\"{}\",\"mode\":\"{}\"}}",
+            spinel_engine::SPINEL_VERSION,
+            match gw.backend {
+                Backend::Local(_) => "local",
+                Backend::Proxy(_) => "proxy",
+            }
+        );
+        return respond(gw, StatusCode::OK, "application/json", Body::full(body));
+    }
+
+    // Authentication comes before anything about the body.
+    let query_token = request::query_token(query.as_deref());
+    let token = match crate::auth::request_token(header(req.headers(), "authorization"), query_token) {
+        Ok(Some(t)) => t,
+        _ => return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized"),
+    };
+    let principal = match &gw.backend {
+        Backend::Local(local) => {
+            let (access, dirty) = local.authenticate(&token);
+            gw.set_sync_token(dirty);
+            access.map(Principal::Local)
+        }
+        Backend::Proxy(proxy) => proxy.authenticate(&token).map(Principal::Proxy),
+    };
+    drop(token);
+    let Some(principal) = principal else { return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized") };
+
+    let base64 =
+        header(req.headers(), "upstash-encoding").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"base64"));
+    let resp2 =
+        header(req.headers(), "upstash-response-format").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"resp2"));
+    if resp2 && base64 {
+        return json_error(
+            gw,
+            StatusCode::BAD_REQUEST,
+            "ERR the resp2 response format cannot be combined with base64 encoding",
+        );
+    }
+    if resp2 && matches!(route, Route::MultiExec) {
+        return json_error(
+            gw,
+            StatusCode::BAD_REQUEST,
+            "ERR the resp2 response format is not supported by /multi-exec",
+        );
+    }
+    let fmt = Format { enc: Encoding { base64 }, resp2 };
+
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
+    };
+
+    if let Route::Subscribe { pattern, name } = route {
+        return subscribe(gw, peer, &principal, pattern, name).await;
+    }
+    let (cmds, multi, single) = match parse(&route, &segs, &body, query.as_deref()) {
+        Ok(v) => v,
+        Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
+    };
+    let outcome = execute(gw, peer, &principal, &cmds, multi, fmt).await;
+    finish(gw, outcome, single, fmt)
+}
+
+/// The commands of a request, whether it is a transaction, and whether it is a single
+/// command (answered as one object rather than an array).
+fn parse(
+    route: &Route,
+    segs: &[&str],
+    body: &[u8],
+    query: Option<&str>,
+) -> Result<(Vec<Args>, bool, bool), BadRequest> {
+    match route {
+        Route::Single => Ok((vec![request::single(body)?], false, true)),
+        Route::Pipeline => Ok((request::many(body)?, false, false)),
+        Route::MultiExec => Ok((request::many(body)?, true, false)),
+        _ => Ok((vec![request::path_form(segs, body, query)], false, true)),
+    }
+}
+
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, BadRequest> {
+    let too_big = || BadRequest("ERR max request size exceeded".into());
+    if let Some(len) = req.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+        if len > MAX_BODY as u64 {
+            return Err(too_big());
+        }
+    }
+    match http_body_util::Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
+        Err(_) => Err(BadRequest("ERR failed to read the request body".into())),
+    }
+}
+
+async fn execute(gw: &Gateway, peer: &str, principal: &Principal, cmds: &[Args], multi: bool, fmt: Format) -> Outcome {
+    match (&gw.backend, principal) {
+        (Backend::Local(local), Principal::Local(access)) => {
+            let (outcome, dirty) = if multi {
+                local.run_multi(peer, *access, cmds, fmt).await
+            } else {
+                local.run(peer, *access, cmds, fmt).await
+            };
+            gw.set_sync_token(dirty);
+            outcome
+        }
+        (Backend::Proxy(proxy), Principal::Proxy(pool)) => {
+            let (outcome, wrote) = proxy.run(pool, cmds, multi, fmt).await;
+            if wrote {
+                gw.bump_sync_token();
+            }
+            outcome
+        }
+        _ => Outcome::Fail(500, "ERR internal error: token and backend disagree".into()),
+    }
+}
+
+/// Assembles the response of a command, a pipeline or a transaction.
+fn finish(gw: &Gateway, outcome: Outcome, single: bool, fmt: Format) -> Response<Body> {
+    let items = match outcome {
+        Outcome::Items(items) => items,
+        Outcome::Fail(status, message) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return json_error(gw, status, &message);
+        }
+    };
+    if fmt.resp2 {
+        let status = if single && items.iter().any(|i| !i.ok) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        let body: Vec<u8> = items.into_iter().flat_map(|i| i.bytes).collect();
+        return respond(gw, status, "application/octet-stream", Body::full(body));
+    }
+    if single {
+        let Some(item) = items.into_iter().next() else {
+            return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, "ERR no reply");
+        };
+        let mut out = Vec::with_capacity(item.bytes.len() + 16);
+        let status = write_item(&mut out, item);
+        return respond(gw, status, "application/json", Body::full(out));
+    }
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.bytes.len() + 16).sum::<usize>() + 2);
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_item(&mut out, item);
+    }
+    out.push(b']');
+    respond(gw, StatusCode::OK, "application/json", Body::full(out))
+}
+
+/// `{"result":…}` or `{"error":…}`; returns the status a single command gets.
+fn write_item(out: &mut Vec<u8>, item: Item) -> StatusCode {
+    if item.ok {
+        json::result(out, |o| o.extend_from_slice(&item.bytes));
+        StatusCode::OK
+    } else {
+        json::error(out, &item.bytes);
+        StatusCode::BAD_REQUEST
+    }
+}
+
+async fn subscribe(gw: &Gateway, peer: &str, principal: &Principal, pattern: bool, name: Vec<u8>) -> Response<Body> {
+    let body = match (&gw.backend, principal) {
+        (Backend::Local(local), Principal::Local(_)) => crate::sse::local(local.engine.clone(), peer, pattern, name),
+        (Backend::Proxy(proxy), Principal::Proxy(pool)) => match proxy.subscribe(pool, pattern, &name).await {
+            Ok(conn) => crate::sse::proxied(conn, pattern, name),
+            Err(e) => return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, &e),
+        },
+        _ => return json_error(gw, StatusCode::INTERNAL_SERVER_ERROR, "ERR internal error"),
+    };
+    let mut resp = respond(gw, StatusCode::OK, "text/event-stream", body);
+    let h = resp.headers_mut();
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}

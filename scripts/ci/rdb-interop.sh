@@ -6,12 +6,21 @@
 #   3. every key DUMPed by redis-server RESTOREs in spinel and the other way round.
 #   4. spinel's multi-part AOF (RDB base + incremental file) loads in redis-server, and
 #      redis-server's AOF loads in spinel.
-# Usage: scripts/ci/rdb-interop.sh [spinel-binary] [first-port]   (4 ports from first-port)
+# Usage: scripts/ci/rdb-interop.sh [spinel-binary] [first-port]
+#   With first-port, the 4 ports from it are used; without, 4 free ports of $PORT_RANGE
+#   (scripts/lib/servers.sh; .ci/run's `interop` step runs it so).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SPINEL=${1:-target/release/spinel}
-PORT=${2:-7620}
-R1=$PORT; S1=$((PORT + 1)); R2=$((PORT + 2)); S2=$((PORT + 3))
+SPINEL=${1:-${SPINEL_BIN:-target/release/spinel}}
+if [[ -n ${2:-} ]]; then
+    R1=$2; S1=$(($2 + 1)); R2=$(($2 + 2)); S2=$(($2 + 3))
+else
+    source scripts/lib/servers.sh
+    next_free_port; R1=$FREE_PORT
+    next_free_port; S1=$FREE_PORT
+    next_free_port; R2=$FREE_PORT
+    next_free_port; S2=$FREE_PORT
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {

@@ -12,11 +12,16 @@ use crate::keyspace::Entry;
 pub fn create(e: &Entry, compress: bool) -> std::io::Result<Vec<u8>> {
     let mut w = RdbWriter::without_checksum(Vec::new(), compress);
     super::rdb::dataset::write_value(&mut w, e)?;
-    let mut out = w.into_inner();
-    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    Ok(out)
+    Ok(seal(w.into_inner()))
+}
+
+/// Appends a payload's footer to its body: the RDB version and the CRC-64 (key payloads
+/// here, FUNCTION DUMP's in `script/functions.rs`).
+pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
+    body.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = CRC64.checksum(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
 }
 
 /// Why a payload was refused (RESTORE's two errors).

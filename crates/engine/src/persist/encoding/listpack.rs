@@ -1,128 +1,33 @@
 //! Listpack: `<total-bytes u32><num-elements u16> <entry>... <0xFF>`, each entry being an
 //! encoding byte (plus length bytes), the data, and a "backlen" (the entry's size written
 //! right to left in 7-bit groups) so it can be walked backwards.
+//!
+//! The codec itself is the one the value types keep their data in
+//! (`types/quicklist/listpack.rs`, Redis's byte layout): this module only adapts it to the
+//! RDB readers (every element at once, after deep validation) and writers (a builder).
 
-use super::{le_u16, le_u32, Packed};
-
-const HEADER: usize = 6;
-const EOF: u8 = 0xff;
-/// `num-elements` when the count does not fit 16 bits.
-const COUNT_UNKNOWN: u16 = u16::MAX;
-
-/// Decodes one entry's encoding at `p`: (element, bytes of encoding + data).
-fn entry_at(lp: &[u8], p: usize) -> Option<(Packed<'_>, usize)> {
-    let b = *lp.get(p)?;
-    let sign = |v: u64, bits: u32| -> i64 {
-        let shift = 64 - bits;
-        ((v << shift) as i64) >> shift
-    };
-    let uint = |n: usize| -> Option<u64> {
-        let bytes = lp.get(p + 1..p + 1 + n)?;
-        Some(bytes.iter().rev().fold(0u64, |acc, &x| (acc << 8) | x as u64))
-    };
-    let string = |skip: usize, len: usize| -> Option<(Packed<'_>, usize)> {
-        let s = lp.get(p + skip..(p + skip).checked_add(len)?)?;
-        Some((Packed::Str(s), skip + len))
-    };
-    if b & 0x80 == 0 {
-        return Some((Packed::Int((b & 0x7f) as i64), 1));
-    }
-    if b & 0xc0 == 0x80 {
-        return string(1, (b & 0x3f) as usize);
-    }
-    if b & 0xe0 == 0xc0 {
-        let v = (((b & 0x1f) as u64) << 8) | *lp.get(p + 1)? as u64;
-        return Some((Packed::Int(sign(v, 13)), 2));
-    }
-    if b & 0xf0 == 0xe0 {
-        let len = (((b & 0x0f) as usize) << 8) | *lp.get(p + 1)? as usize;
-        return string(2, len);
-    }
-    match b {
-        0xf0 => string(5, le_u32(lp, p + 1)? as usize),
-        0xf1 => Some((Packed::Int(sign(uint(2)?, 16)), 3)),
-        0xf2 => Some((Packed::Int(sign(uint(3)?, 24)), 4)),
-        0xf3 => Some((Packed::Int(sign(uint(4)?, 32)), 5)),
-        0xf4 => Some((Packed::Int(uint(8)? as i64), 9)),
-        _ => None,
-    }
-}
-
-/// Bytes a backlen of `len` takes.
-fn backlen_size(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2097150 => 3,
-        2097151..=268435454 => 4,
-        _ => 5,
-    }
-}
-
-fn write_backlen(out: &mut Vec<u8>, len: usize) {
-    let l = len as u64;
-    match backlen_size(len) {
-        1 => out.push(l as u8),
-        n => {
-            out.push((l >> (7 * (n - 1))) as u8);
-            for i in (0..n - 1).rev() {
-                out.push((((l >> (7 * i)) & 127) | 128) as u8);
-            }
-        }
-    }
-}
-
-/// Reads the backlen ending at `end` (exclusive), right to left.
-fn read_backlen(lp: &[u8], end: usize) -> Option<(usize, usize)> {
-    let mut val = 0u64;
-    let mut shift = 0;
-    let mut at = end.checked_sub(1)?;
-    loop {
-        let b = *lp.get(at)?;
-        val |= ((b & 127) as u64) << shift;
-        if b & 128 == 0 {
-            break;
-        }
-        shift += 7;
-        if shift > 28 {
-            return None;
-        }
-        at = at.checked_sub(1)?;
-    }
-    Some((val as usize, end - at))
-}
+use super::Packed;
+use crate::types::quicklist::listpack::{self as lp, Elem};
 
 /// Every element of a listpack, validated like Redis's lpValidateIntegrity with deep
-/// checks: the header's size matches the buffer, each entry and its backlen are well formed
-/// and inside the buffer, the terminator is last, and the count (when known) matches.
-pub fn decode(lp: &[u8]) -> Option<Vec<Packed<'_>>> {
-    if lp.len() < HEADER + 1 || le_u32(lp, 0)? as usize != lp.len() || lp[lp.len() - 1] != EOF {
-        return None;
+/// checks (header size, every entry and its backlen inside the buffer, the terminator last,
+/// the count when known).
+pub fn decode(buf: &[u8]) -> Option<Vec<Packed<'_>>> {
+    let count = lp::validate(buf)?;
+    let mut out = Vec::with_capacity(count);
+    let mut p = lp::first(buf);
+    while let Some(at) = p {
+        out.push(match lp::get(buf, at) {
+            Elem::Int(n) => Packed::Int(n),
+            Elem::Str(s) => Packed::Str(s),
+        });
+        p = lp::next(buf, at);
     }
-    let declared = le_u16(lp, 4)?;
-    let mut out = Vec::with_capacity(if declared == COUNT_UNKNOWN { 0 } else { declared as usize });
-    let mut p = HEADER;
-    let end = lp.len() - 1;
-    while p < end {
-        let (elem, size) = entry_at(lp, p)?;
-        let after = p.checked_add(size)?;
-        let (back, back_size) = read_backlen(lp, after.checked_add(backlen_size(size))?)?;
-        if back != size || back_size != backlen_size(size) {
-            return None;
-        }
-        p = after + back_size;
-        if p > end {
-            return None;
-        }
-        out.push(elem);
-    }
-    if p != end || (declared != COUNT_UNKNOWN && declared as usize != out.len()) {
-        return None;
-    }
-    Some(out)
+    (out.len() == count).then_some(out)
 }
 
-/// Builds a listpack element by element, as lpAppend does.
+/// Builds a listpack element by element, as lpAppend does (strings that are integers in
+/// canonical form are stored as integers).
 pub struct Builder {
     buf: Vec<u8>,
     count: usize,
@@ -136,11 +41,10 @@ impl Default for Builder {
 
 impl Builder {
     pub fn new() -> Builder {
-        let mut buf = Vec::with_capacity(64);
-        buf.extend_from_slice(&[0; HEADER]);
-        Builder { buf, count: 0 }
+        Builder { buf: lp::new(), count: 0 }
     }
 
+    /// Elements so far.
     pub fn len(&self) -> usize {
         self.count
     }
@@ -149,78 +53,21 @@ impl Builder {
         self.count == 0
     }
 
-    /// Bytes the finished listpack will take.
+    /// Bytes so far.
     pub fn bytes(&self) -> usize {
-        self.buf.len() + 1
+        self.buf.len()
     }
 
-    /// Appends a string; one that reads as a canonical 64-bit integer is stored as one
-    /// (Redis's lpStringToInt64 rules: at most 20 characters, no leading zeros or `+`).
     pub fn push(&mut self, s: &[u8]) {
-        match (s.len() < 21).then(|| spinel_resp::parse_i64(s)).flatten() {
-            Some(v) => self.push_int(v),
-            None => self.push_str(s),
-        }
+        self.count += 1;
+        lp::push_back(&mut self.buf, s, self.count);
     }
 
     pub fn push_int(&mut self, v: i64) {
-        let start = self.buf.len();
-        let b = &mut self.buf;
-        if (0..=127).contains(&v) {
-            b.push(v as u8);
-        } else if (-4096..=4095).contains(&v) {
-            let u = (v as u64) & 0x1fff;
-            b.extend_from_slice(&[(u >> 8) as u8 | 0xc0, u as u8]);
-        } else if (-32768..=32767).contains(&v) {
-            b.push(0xf1);
-            b.extend_from_slice(&(v as i16).to_le_bytes());
-        } else if (-8388608..=8388607).contains(&v) {
-            b.push(0xf2);
-            b.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&v) {
-            b.push(0xf3);
-            b.extend_from_slice(&(v as i32).to_le_bytes());
-        } else {
-            b.push(0xf4);
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        let size = self.buf.len() - start;
-        write_backlen(&mut self.buf, size);
-        self.count += 1;
+        self.push(itoa::Buffer::new().format(v).as_bytes());
     }
 
-    /// Appends a string without integer detection.
-    pub fn push_str(&mut self, s: &[u8]) {
-        let start = self.buf.len();
-        let len = s.len();
-        if len < 64 {
-            self.buf.push(len as u8 | 0x80);
-        } else if len < 4096 {
-            self.buf.extend_from_slice(&[(len >> 8) as u8 | 0xe0, len as u8]);
-        } else {
-            self.buf.push(0xf0);
-            self.buf.extend_from_slice(&(len as u32).to_le_bytes());
-        }
-        self.buf.extend_from_slice(s);
-        let size = self.buf.len() - start;
-        write_backlen(&mut self.buf, size);
-        self.count += 1;
-    }
-
-    pub fn push_packed(&mut self, e: Packed<'_>) {
-        match e {
-            Packed::Int(n) => self.push_int(n),
-            Packed::Str(s) => self.push(s),
-        }
-    }
-
-    /// The finished listpack bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        self.buf.push(EOF);
-        let total = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let count = if self.count < COUNT_UNKNOWN as usize { self.count as u16 } else { COUNT_UNKNOWN };
-        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+    pub fn finish(self) -> Vec<u8> {
         self.buf
     }
 }

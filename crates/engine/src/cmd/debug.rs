@@ -275,6 +275,9 @@ fn loadaof(ctx: &mut Ctx) -> CmdResult {
         err("ERR Error trying to load the AOF")
     })?;
     ctx.srv.persistence.dirty_at_last_save = ctx.srv.fx.dirty;
+    // Redis zeroes its dirty counter here so that DEBUG LOADAOF itself is neither written to
+    // the AOF nor replicated.
+    ctx.srv.fx.rewrite = Some(Vec::new());
     crate::log::warning("Append Only File loaded by DEBUG LOADAOF");
     Ok(Reply::Ok)
 }

@@ -25,6 +25,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
 }];
 
 const HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
@@ -127,6 +129,10 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
         ("reload", _) => reload(ctx, &args[2..]),
         ("loadaof", 2) => loadaof(ctx),
+        ("aof-flush-sleep", 3) => {
+            ctx.srv.aof.flush_sleep_us = args::int(args[2])?.max(0) as u64;
+            Ok(Reply::Ok)
+        }
         ("set-skip-checksum-validation", 3) => {
             ctx.srv.skip_checksum_validation = args::int(args[2])? != 0;
             Ok(Reply::Ok)

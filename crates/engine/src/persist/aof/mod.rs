@@ -96,6 +96,9 @@ impl Fsyncer {
 /// The AOF's state (Redis's aof_* server fields).
 pub struct Aof {
     pub status: Status,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before writing a non-empty buffer (tests
+    /// use it to widen the window between a write and its reply).
+    pub flush_sleep_us: u64,
     pub fsync: FsyncPolicy,
     /// Commands waiting to be written (aof_buf).
     buf: Vec<u8>,
@@ -139,6 +142,7 @@ impl Default for Aof {
     fn default() -> Self {
         Aof {
             status: Status::Off,
+            flush_sleep_us: 0,
             fsync: FsyncPolicy::EverySec,
             buf: Vec::new(),
             selected_db: None,
@@ -291,6 +295,9 @@ pub fn flush(srv: &mut Server, force: bool) {
             crate::log::notice("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
         }
         aof.flush_postponed_start = 0;
+        if aof.flush_sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(aof.flush_sleep_us));
+        }
         let (written, err) = write_all(file, &aof.buf);
         if written != aof.buf.len() {
             let can_log = now - aof.last_error_log_sec > 30;

@@ -266,8 +266,14 @@ pub fn parse(data: &[u8], sink: &mut dyn LoadSink, verify_checksum: bool, now_ms
         let expected = u64::from_le_bytes(stored.try_into().unwrap_or([0; 8]));
         if expected == 0 {
             crate::log::warning("RDB file was saved with checksum disabled: no check performed.");
-        } else if verify_checksum && CRC64.checksum(&data[..body_end]) != expected {
-            return corrupt("Wrong RDB checksum expected. Aborting now.");
+        } else if verify_checksum {
+            let actual = CRC64.checksum(&data[..body_end]);
+            if actual != expected {
+                crate::log::warning(&format!(
+                    "Wrong RDB checksum expected: ({actual:x}) but got ({expected:x}). Aborting now."
+                ));
+                return corrupt("RDB CRC error");
+            }
         }
     }
     Ok(ParseInfo { version, length })

@@ -246,3 +246,29 @@ fn aof_enabled_at_runtime_and_rewritten_automatically() {
     assert!(is_ok(&c.cmd(&["CONFIG", "SET", "appendonly", "no"])));
     assert_eq!(p.info("aof_enabled"), "0");
 }
+
+/// Nothing expires while the AOF replays (Redis's keyIsExpired while loading): a key given a
+/// past TTL keeps receiving the commands that followed, and is gone once loading is over.
+#[test]
+fn aof_replay_does_not_expire_keys_midway() {
+    let root = TempDir::new("aof-expire");
+    let conf = format!("{BASE_CONF}appendonly yes\nappendfsync always\nsave \"\"\n");
+    let p = start(&root, &conf);
+    p.client().cmd(&["SET", "kept", "1"]);
+    drop(p);
+    let incr = aof_file(&root, "appendonly.aof.1.incr.aof");
+    let mut aof = std::fs::read(&incr).unwrap();
+    for cmd in [&["RPUSH", "list", "foo"][..], &["PEXPIREAT", "list", "1000"], &["RPUSH", "list", "bar"]] {
+        aof.extend_from_slice(format!("*{}\r\n", cmd.len()).as_bytes());
+        for a in cmd {
+            aof.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    std::fs::write(&incr, &aof).unwrap();
+    let p = start(&root, &conf);
+    let mut c = p.client();
+    assert_eq!(c.cmd(&["GET", "kept"]), Frame::Bulk(b"1".to_vec()));
+    // RPUSH bar went to the expired list (one key with a past TTL), not to a new one.
+    assert_eq!(c.cmd(&["LLEN", "list"]), Frame::Integer(0));
+    assert_eq!(c.cmd(&["EXISTS", "list"]), Frame::Integer(0));
+}

@@ -86,6 +86,9 @@ pub struct Effects {
     /// While false, expired keys are reported missing but not deleted (DEBUG SET-ACTIVE-EXPIRE
     /// does not affect this; replicas and `DEBUG` introspection use it).
     pub lazy_expire: bool,
+    /// Replaying the AOF: nothing expires (Redis's keyIsExpired returns false while loading),
+    /// so a command sequence replays as it first ran; expired keys go after loading.
+    pub loading: bool,
     /// Whether writes are being collected for replicas or the AOF.
     pub propagating: bool,
     /// Writes of the current top-level command to propagate: (db, argv).
@@ -115,6 +118,7 @@ impl Default for Effects {
             ready_keys: Vec::new(),
             rng: Rng::seeded(),
             lazy_expire: true,
+            loading: false,
             propagating: false,
             propagate: Vec::new(),
             rewrite: None,
@@ -314,7 +318,7 @@ impl Db {
         });
         let found = match found {
             // SAFETY: the pointer comes from the table and nothing has modified it since.
-            Some(p) if unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
+            Some(p) if !fx.loading && unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
                 if fx.lazy_expire {
                     self.expire_now(fx, key);
                 }

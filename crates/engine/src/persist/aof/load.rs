@@ -100,6 +100,7 @@ pub fn load_all(srv: &mut Server) -> Result<bool, String> {
     }
     let total = m.base.iter().count() + m.incrs.len();
     srv.loading = true;
+    srv.fx.loading = true;
     srv.persistence.loading = crate::persist::LoadingProgress {
         start_time: crate::util::time::now_ms() / 1000,
         total_bytes: total_size,
@@ -131,6 +132,7 @@ pub fn load_all(srv: &mut Server) -> Result<bool, String> {
     })();
     srv.fx.propagating = propagating;
     srv.loading = false;
+    srv.fx.loading = false;
     result?;
     srv.aof.current_size = files_size(srv).unwrap_or(total_size);
     srv.aof.rewrite_base_size =

@@ -99,6 +99,9 @@ pub struct Aof {
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before writing a non-empty buffer (tests
     /// use it to widen the window between a write and its reply).
     pub flush_sleep_us: u64,
+    /// `aof-timestamp-enabled`, and the second of the last `#TS:` annotation written.
+    pub timestamps: bool,
+    cur_timestamp: i64,
     pub fsync: FsyncPolicy,
     /// Commands waiting to be written (aof_buf).
     buf: Vec<u8>,
@@ -143,6 +146,8 @@ impl Default for Aof {
         Aof {
             status: Status::Off,
             flush_sleep_us: 0,
+            timestamps: false,
+            cur_timestamp: 0,
             fsync: FsyncPolicy::EverySec,
             buf: Vec::new(),
             selected_db: None,
@@ -207,6 +212,14 @@ impl Aof {
 
     /// Appends one command for database `db` (SELECT first when the database changes).
     pub fn feed(&mut self, db: usize, args: &[Vec<u8>]) {
+        if self.timestamps {
+            // genAofTimestampAnnotationIfNeeded: one `#TS:` line each second that has writes.
+            let now = now_sec();
+            if self.cur_timestamp < now {
+                self.cur_timestamp = now;
+                self.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+            }
+        }
         if self.selected_db != Some(db) {
             let n = itoa::Buffer::new().format(db).to_string();
             crate::replication::encode_command(&mut self.buf, &[b"SELECT".to_vec(), n.into_bytes()]);
@@ -233,6 +246,7 @@ pub fn file_name(srv: &Server) -> String {
 
 /// Reads `appendfsync` into the state (called on start and CONFIG SET).
 pub fn apply_config(srv: &mut Server) {
+    srv.aof.timestamps = srv.config.bool("aof-timestamp-enabled");
     srv.aof.fsync = match srv.config.enum_name("appendfsync") {
         "always" => FsyncPolicy::Always,
         "no" => FsyncPolicy::No,

@@ -4,9 +4,12 @@
 
 mod harness;
 mod http;
+mod proc;
 
 mod bitmap;
 mod connection;
+mod crash;
+mod disk_full;
 mod eviction;
 mod geo;
 mod hash;
@@ -14,6 +17,7 @@ mod hll;
 mod introspection;
 mod keyspace;
 mod list;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod rest;

@@ -38,8 +38,10 @@ pub fn run(srv: &mut Server) {
     // gets to it first).
     crate::evict::continue_evictions(srv);
     crate::replication::ping_replicas(srv);
-    crate::persist::check_bgsave_done(srv);
+    crate::persist::check_background_done(srv);
+    crate::persist::aof::cron(srv);
     crate::persist::check_save_points(srv);
+    srv.migrate.close_idle(now / 1000);
     if srv.config.bool("activerehashing") {
         for db in srv.dbs.iter_mut() {
             // Redis spends up to 1 ms per cron rehashing; 100 chains is well under that.

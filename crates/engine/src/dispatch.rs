@@ -47,12 +47,21 @@ fn reject(srv: &mut Server, slot: usize, cmd: Option<&'static Command>, e: Error
 
 pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-/// Redis's writeCommandsDeniedByDiskError (the RDB part): the last background save failed,
+/// Redis's writeCommandsDeniedByDiskError, the RDB part: the last background save failed,
 /// save points are configured and `stop-writes-on-bgsave-error` is on.
-pub(crate) fn writes_denied_by_disk_error(srv: &Server) -> bool {
+pub(crate) fn rdb_writes_denied(srv: &Server) -> bool {
     !srv.persistence.last_bgsave_ok
         && srv.config.bool("stop-writes-on-bgsave-error")
         && !srv.config.save_points().is_empty()
+}
+
+/// Redis's writeCommandsDeniedByDiskError with its message (writeCommandsGetDiskErrorMessage):
+/// the RDB case above, or the AOF cannot be written.
+pub(crate) fn writes_denied_by_disk_error(srv: &Server) -> Option<Cow<'static, str>> {
+    if rdb_writes_denied(srv) {
+        return Some(Cow::Borrowed(MISCONF));
+    }
+    crate::persist::aof::write_denied(srv).map(Cow::Owned)
 }
 
 /// The command's flags for this call: a script declares its own (a shebang, a function's
@@ -167,8 +176,10 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     }
     crate::tracking::before_command(srv);
     let is_write = has_flag(srv, slot, cmd, flags, spec::WRITE);
-    if (is_write || cmd.spec.name == "ping") && writes_denied_by_disk_error(srv) {
-        return reject(srv, slot, Some(cmd), err(MISCONF));
+    if is_write || cmd.spec.name == "ping" {
+        if let Some(e) = writes_denied_by_disk_error(srv) {
+            return reject(srv, slot, Some(cmd), err(e));
+        }
     }
     if is_write && srv.tunables.min_replicas_to_write > 0 && !crate::script::run::good_replicas(srv) {
         return reject(srv, slot, Some(cmd), err("NOREPLICAS Not enough good replicas to write."));

@@ -4,8 +4,8 @@
 //! While a command runs, the writes it makes are collected in `Effects::propagate` — its own
 //! argument vector (or the rewritten one a handler chose, e.g. SET EX → SET PXAT), preceded by
 //! DELs of keys that expired on access. After the top-level command the list is emitted,
-//! wrapped in MULTI/EXEC when it holds more than one command, to every replica (and, once it
-//! exists, the AOF). Nothing is collected when nobody consumes the stream.
+//! wrapped in MULTI/EXEC when it holds more than one command, to every replica and to the
+//! AOF (`persist::aof`). Nothing is collected when nobody consumes the stream.
 
 use crate::client::flags;
 use crate::server::Server;
@@ -23,7 +23,7 @@ pub struct Replication {
     pub last_ping_ms: i64,
 }
 
-fn encode_command(out: &mut Vec<u8>, args: &[Vec<u8>]) {
+pub fn encode_command(out: &mut Vec<u8>, args: &[Vec<u8>]) {
     spinel_resp::write::array_header(out, args.len());
     for a in args {
         spinel_resp::write::bulk(out, a);
@@ -58,21 +58,36 @@ pub fn flush_pending(srv: &mut Server, wrap: bool) {
         return;
     }
     let transaction = wrap && ops.len() > 1;
-    if transaction {
-        feed(srv, Some(ops[0].0), &[b"MULTI".to_vec()]);
+    let (first_db, last_db) = (ops[0].0, ops[ops.len() - 1].0);
+    if srv.aof.accepts() {
+        let aof = &mut srv.aof;
+        if transaction {
+            aof.feed(first_db, &[b"MULTI".to_vec()]);
+        }
+        for (db, args) in &ops {
+            aof.feed(*db, args);
+        }
+        if transaction {
+            aof.feed(last_db, &[b"EXEC".to_vec()]);
+        }
     }
-    let last_db = ops.last().map(|o| o.0);
+    if srv.repl.replicas.is_empty() {
+        return;
+    }
+    if transaction {
+        feed(srv, Some(first_db), &[b"MULTI".to_vec()]);
+    }
     for (db, args) in ops {
         feed(srv, Some(db), &args);
     }
     if transaction {
-        feed(srv, last_db, &[b"EXEC".to_vec()]);
+        feed(srv, Some(last_db), &[b"EXEC".to_vec()]);
     }
 }
 
-/// Whether anything consumes propagated writes (replicas now; the AOF later).
+/// Whether anything consumes propagated writes (replicas, the AOF).
 pub fn refresh_propagating(srv: &mut Server) {
-    srv.fx.propagating = !srv.repl.replicas.is_empty();
+    srv.fx.propagating = !srv.repl.replicas.is_empty() || srv.aof.accepts();
 }
 
 /// Attaches a client as a replica: from now on it receives the write stream.

@@ -105,6 +105,14 @@ pub struct Server {
     /// Bytes used by the Lua interpreter (INFO used_memory_lua).
     pub lua_memory: u64,
     pub persistence: crate::persist::PersistenceState,
+    /// The append-only file.
+    pub aof: crate::persist::aof::Aof,
+    /// Wakes the network layer's background driver (a snapshot walk has work to do).
+    pub background_wake: Option<Waker>,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts payloads with a wrong CRC.
+    pub skip_checksum_validation: bool,
+    /// MIGRATE's cached connections.
+    pub migrate: crate::cmd::migrate::MigrateSockets,
     pub instantaneous: Instantaneous,
     pub pubsub: crate::pubsub::PubSub,
     /// Slow log, latency events, MONITOR clients.
@@ -240,6 +248,10 @@ impl Server {
             used_memory_startup: 0,
             lua_memory: 0,
             persistence: Default::default(),
+            aof: Default::default(),
+            background_wake: None,
+            skip_checksum_validation: false,
+            migrate: Default::default(),
             instantaneous: Default::default(),
             pubsub: Default::default(),
             introspection: Default::default(),
@@ -294,6 +306,7 @@ impl Server {
         self.latency_tracking = self.config.bool("latency-tracking");
         self.introspection.configure(&self.config);
         self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
+        crate::persist::aof::apply_config(self);
         let limits = self.config.output_buffer_limits();
         self.tunables = Tunables {
             requirepass_set: self.config.string("requirepass").is_some_and(|p| !p.is_empty()),

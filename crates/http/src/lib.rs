@@ -38,14 +38,15 @@ pub mod sse;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
-use spinel_engine::server::Server;
+use spinel_engine::persist::aof::EngineGuard;
 use tokio::net::TcpListener;
 
-/// The engine as the gateway reaches it: the server's lock. See the module docs.
+/// The engine as the gateway reaches it: the server's lock (whose guard writes the AOF buffer
+/// when released, as after any client's commands). See the module docs.
 pub trait Engine: Send + Sync + 'static {
-    fn lock(&self) -> MutexGuard<'_, Server>;
+    fn lock(&self) -> EngineGuard<'_>;
 }
 
 /// Where requests go.

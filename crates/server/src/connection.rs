@@ -562,7 +562,10 @@ impl Connection {
         srv.stats.total_writes_processed += u64::from(!self.out.is_empty());
         srv.stats.total_net_output_bytes += (self.out.len() - self.written) as u64;
         // Write what the socket takes now: the pending size CLIENT LIST and the output buffer
-        // limits see is then what really waits, as Redis counts only unwritten output.
+        // limits see is then what really waits, as Redis counts only unwritten output. The
+        // AOF is written first (Redis's beforeSleep order): no reply leaves before its write
+        // is in the AOF.
+        spinel_engine::persist::aof::before_unlock(srv);
         if self.flush().is_err() {
             return Flow::Close;
         }

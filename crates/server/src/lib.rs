@@ -12,6 +12,7 @@ mod shared;
 mod stream;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use spinel_engine::config::{CommandLine, Config};
@@ -173,7 +174,18 @@ async fn run(config: Config, options: Options) -> i32 {
     server.malloc_purge = options.malloc_purge;
     let port = server.config.int("port") as u16;
     server.process.tcp_port = port;
-    log::notice(&format!("Running mode=standalone, port={port}."));
+    if server.config.bool("always-show-logo") {
+        // Redis prints its logo here; tools (the Redis test suite among them) look for its
+        // "Port:" and "PID:" lines.
+        log::raw(&format!(
+            "\n    Spinel {} (Redis {} compatible) 64 bit\n    Running in standalone mode\n    Port: {port}\n    PID: {}\n\n",
+            spinel_engine::SPINEL_VERSION,
+            spinel_engine::REDIS_VERSION,
+            std::process::id()
+        ));
+    } else {
+        log::notice(&format!("Running mode=standalone, port={port}."));
+    }
     let tcp = if port != 0 {
         match listener::bind_tcp(server.config.bind_addrs(), port) {
             Ok(l) => l,
@@ -236,7 +248,7 @@ async fn run(config: Config, options: Options) -> i32 {
         }
     }
     log::warning("Server initialized");
-    if let Err(e) = spinel_engine::persist::load_at_startup(&mut server) {
+    if let Err(e) = spinel_engine::persist::aof::load::load_data_at_startup(&mut server) {
         log::warning(&e);
         return 1;
     }
@@ -290,7 +302,11 @@ fn start(
     http: HttpListeners,
 ) -> SharedRef {
     server.used_memory_startup = spinel_engine::memory::used_memory(&server);
+    let kick = Arc::new(tokio::sync::Notify::new());
+    let waker = kick.clone();
+    server.background_wake = Some(Arc::new(move || waker.notify_one()));
     let shared = Shared::new(server);
+    tokio::spawn(background_loop(shared.clone(), kick));
     for l in tcp {
         tokio::spawn(listener::accept_tcp(shared.clone(), l));
     }
@@ -383,6 +399,24 @@ impl Drop for TestServer {
     }
 }
 
+/// Drives background snapshots (BGSAVE, AOF rewrites): one short step under the engine lock,
+/// then let clients run, until the walk is over (see `persist::snapshot`).
+async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
+    use spinel_engine::persist::snapshot::{drive, Progress};
+    loop {
+        kick.notified().await;
+        loop {
+            let progress = drive(&mut shared.lock());
+            match progress {
+                // Not yield_now: a task that is always ready keeps the runtime from polling
+                // sockets; waiting for the next timer tick lets every client run first.
+                Progress::More | Progress::Waiting => tokio::time::sleep(Duration::from_micros(1)).await,
+                Progress::Idle => break,
+            }
+        }
+    }
+}
+
 /// Runs the engine's cron `hz` times a second.
 async fn cron_loop(shared: SharedRef) {
     let mut hz = shared.lock_async().await.tunables.hz.max(1);
@@ -427,12 +461,10 @@ async fn wait_for_shutdown(shared: &SharedRef) {
         log::warning(&format!("Received {name} scheduling shutdown..."));
         let mut srv = shared.lock_async().await;
         log::warning("User requested shutdown...");
-        if !srv.config.save_points().is_empty() {
-            log::notice("Saving the final RDB snapshot before exiting.");
-            if let Err(e) = spinel_engine::persist::save_on_shutdown(&mut srv) {
-                log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
-                continue;
-            }
+        let save = !srv.config.save_points().is_empty();
+        if let Err(e) = spinel_engine::persist::prepare_shutdown(&mut srv, save) {
+            log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+            continue;
         }
         return;
     }

@@ -9,7 +9,9 @@
 //! the connection answers `-BUSY` (and SCRIPT KILL, SHUTDOWN NOSAVE) without the engine.
 
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+pub use spinel_engine::persist::aof::EngineGuard;
 
 use spinel_engine::script::busy::ScriptWatch;
 use spinel_engine::server::Server;
@@ -29,7 +31,7 @@ pub type SharedRef = Arc<Shared>;
 
 /// What a connection gets to run its commands with.
 pub enum Access<'a> {
-    Locked(MutexGuard<'a, Server>),
+    Locked(EngineGuard<'a>),
     /// Another client's script is past the busy threshold: answer without the engine.
     Busy,
 }
@@ -55,22 +57,23 @@ impl Shared {
     /// Locks the engine, blocking the calling thread. Only for threads that may block (a
     /// script thread, start-up); runtime tasks use [`Shared::lock_async`]. A panic while it
     /// was held leaves a consistent-enough state for Redis-style "log and go on", so
-    /// poisoning is ignored.
-    pub fn lock(&self) -> MutexGuard<'_, Server> {
-        self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    /// poisoning is ignored. Every guard writes the AOF buffer when released (see
+    /// [`EngineGuard`]).
+    pub fn lock(&self) -> EngineGuard<'_> {
+        EngineGuard::new(self.engine.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn try_lock(&self) -> Option<MutexGuard<'_, Server>> {
+    fn try_lock(&self) -> Option<EngineGuard<'_>> {
         match self.engine.try_lock() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Ok(g) => Some(EngineGuard::new(g)),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(EngineGuard::new(e.into_inner())),
             Err(std::sync::TryLockError::WouldBlock) => None,
         }
     }
 
     /// Locks the engine from a runtime task: immediately when it is free (always, unless a
     /// script runs), otherwise waiting without blocking the thread.
-    pub async fn lock_async(&self) -> MutexGuard<'_, Server> {
+    pub async fn lock_async(&self) -> EngineGuard<'_> {
         loop {
             match self.acquire(false).await {
                 Access::Locked(g) => return g,
@@ -117,7 +120,7 @@ impl Shared {
 
 /// The REST gateway reaches the engine through this lock (see spinel_http's module docs).
 impl spinel_http::Engine for Shared {
-    fn lock(&self) -> MutexGuard<'_, Server> {
+    fn lock(&self) -> EngineGuard<'_> {
         Shared::lock(self)
     }
 }

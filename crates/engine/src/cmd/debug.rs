@@ -25,6 +25,8 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
 }];
 
 const HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
@@ -37,6 +39,8 @@ const HELP: &[&str] = &[
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
     "PAUSE-CRON <0|1>",
@@ -70,6 +74,8 @@ const HELP: &[&str] = &[
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-LEN",
@@ -122,6 +128,15 @@ fn debug(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             Ok(Reply::Array(out))
         }
         ("reload", _) => reload(ctx, &args[2..]),
+        ("loadaof", 2) => loadaof(ctx),
+        ("aof-flush-sleep", 3) => {
+            ctx.srv.aof.flush_sleep_us = args::int(args[2])?.max(0) as u64;
+            Ok(Reply::Ok)
+        }
+        ("set-skip-checksum-validation", 3) => {
+            ctx.srv.skip_checksum_validation = args::int(args[2])? != 0;
+            Ok(Reply::Ok)
+        }
         ("quicklist-packed-threshold", _) => crate::cmd::debug_list::quicklist_packed_threshold(ctx, args),
         ("stringmatch-len", 2) => Ok(Reply::status("Apparently Redis did not crash: test passed")),
         _ => Err(args::subcommand_syntax_error(args[0], args[1])),
@@ -236,13 +251,40 @@ fn reload(ctx: &mut Ctx, opts: &[&[u8]]) -> CmdResult {
         crate::persist::save(ctx.srv).map_err(|_| Error::Msg("ERR".into()))?;
     }
     if flush {
-        for id in 0..ctx.srv.dbs.len() {
-            crate::cmd::keys::flush_db(ctx.srv, id, false);
-        }
-        ctx.srv.scripts.functions.clear();
+        empty_all(ctx);
     }
-    crate::persist::reload(ctx.srv, merge).map_err(|e| err(format!("ERR Error trying to load the RDB dump: {e}")))?;
-    crate::log::notice("DB reloaded by DEBUG RELOAD");
+    crate::persist::reload(ctx.srv, merge).map_err(|e| {
+        crate::log::warning(&e);
+        err("ERR Error trying to load the RDB dump")
+    })?;
+    crate::log::warning("DB reloaded by DEBUG RELOAD");
+    Ok(Reply::Ok)
+}
+
+/// Empties every database and the function libraries (Redis's emptyData for DEBUG
+/// RELOAD/LOADAOF).
+fn empty_all(ctx: &mut Ctx) {
+    for id in 0..ctx.srv.dbs.len() {
+        crate::cmd::keys::flush_db(ctx.srv, id, false);
+    }
+    ctx.srv.scripts.functions.clear();
+}
+
+/// DEBUG LOADAOF: writes the AOF buffer, empties the dataset and replays the AOF.
+fn loadaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.aof.is_on() {
+        crate::persist::aof::flush(ctx.srv, true);
+    }
+    empty_all(ctx);
+    crate::persist::aof::load::reload(ctx.srv).map_err(|e| {
+        crate::log::warning(&e);
+        err("ERR Error trying to load the AOF")
+    })?;
+    ctx.srv.persistence.dirty_at_last_save = ctx.srv.fx.dirty;
+    // Redis zeroes its dirty counter here so that DEBUG LOADAOF itself is neither written to
+    // the AOF nor replicated.
+    ctx.srv.fx.rewrite = Some(Vec::new());
+    crate::log::warning("Append Only File loaded by DEBUG LOADAOF");
     Ok(Reply::Ok)
 }
 

@@ -322,7 +322,8 @@ fn function_restore(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         Some(p) if args::is(p, "flush") => RestorePolicy::Flush,
         Some(_) => return Err(err("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
     };
-    let codes = functions::parse_dump(args[2]).map_err(|e| err(format!("ERR {e}")))?;
+    let codes =
+        functions::parse_dump(args[2], ctx.srv.skip_checksum_validation).map_err(|e| err(format!("ERR {e}")))?;
     functions::restore(&mut ctx.srv.scripts.functions, &codes, policy).map_err(|e| err(format!("ERR {e}")))?;
     ctx.dirty(1);
     Ok(Reply::Ok)

@@ -725,6 +725,7 @@ fn flushall(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     }
     crate::tracking::invalidate_on_flush(ctx.srv);
     ctx.dirty(n as u64 + 1);
+    crate::persist::after_flushall(ctx.srv);
     Ok(Reply::Ok)
 }
 

@@ -11,6 +11,7 @@ pub mod debug;
 pub mod debug_extra;
 pub mod debug_list;
 pub mod docs;
+pub mod dump_cmd;
 pub mod function;
 pub mod geo;
 pub mod geo_search;
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod list;
 pub mod list_blocking;
 pub mod memory_cmd;
+pub mod migrate;
 pub mod persist_cmd;
 pub mod pubsub;
 pub mod replication;
@@ -49,6 +51,8 @@ use spec::CommandSpec;
 pub const FAMILIES: &[&[CommandSpec]] = &[
     string::COMMANDS,
     keys::COMMANDS,
+    dump_cmd::COMMANDS,
+    migrate::COMMANDS,
     conn::COMMANDS,
     client_cmd::COMMANDS,
     server_cmd::COMMANDS,

@@ -9,7 +9,6 @@ use crate::cmd::spec::{
 };
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult};
-use crate::persist::rdb::dataset::{save, SaveOptions};
 use crate::reply::Reply;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -67,9 +66,7 @@ fn full_sync(ctx: &mut Ctx, preamble: Option<String>) -> CmdResult {
     if !ctx.client().outbox.is_empty() {
         return Err(err("ERR SYNC and PSYNC are invalid with pending output"));
     }
-    let mut opts = SaveOptions::from_config(ctx.srv);
-    opts.replication = true;
-    let image = save(ctx.srv, Vec::new(), opts)
+    let image = crate::persist::serialize(ctx.srv, true)
         .map_err(|e| err(format!("ERR failed to create the RDB for replication: {e}")))?;
     let mut out = Vec::with_capacity(image.len() + 64);
     if let Some(p) = preamble {

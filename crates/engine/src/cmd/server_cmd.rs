@@ -163,6 +163,10 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory")) {
         update_maxmemory(ctx.srv);
     }
+    if let Err(e) = crate::persist::aof::config_changed(ctx.srv) {
+        let _ = ctx.srv.config.set(&[(b"appendonly".as_slice(), b"no".as_slice())]);
+        return Err(err(format!("ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}")));
+    }
     Ok(Reply::Ok)
 }
 
@@ -260,12 +264,10 @@ fn shutdown(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Err(err("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
     }
     let wants_save = if nosave { false } else { save || !ctx.srv.config.save_points().is_empty() };
-    if wants_save {
-        if let Err(e) = crate::persist::save_on_shutdown(ctx.srv) {
-            if !force {
-                crate::log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
-                return Err(err("ERR Errors trying to SHUTDOWN. Check logs."));
-            }
+    if let Err(e) = crate::persist::prepare_shutdown(ctx.srv, wants_save) {
+        if !force {
+            crate::log::warning(&format!("Error trying to save the DB, can't exit. ({e})"));
+            return Err(err("ERR Errors trying to SHUTDOWN. Check logs."));
         }
     }
     ctx.srv.shutdown = Some(ShutdownRequest { save: Some(wants_save), now, force });

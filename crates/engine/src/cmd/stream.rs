@@ -319,7 +319,11 @@ fn parse_add_trim(ctx: &Ctx, args: &[&[u8]], xadd: bool) -> CmdResult<AddTrimArg
     if !xadd && strategy.is_none() {
         return Err(err("ERR syntax error, XTRIM must be called with a trimming strategy"));
     }
-    if limit_given {
+    if ctx.srv.loading {
+        // Redis's mustObeyClient: a command from the AOF had its threshold rewritten to
+        // where the trim really stopped, so its LIMIT no longer applies.
+        limit = 0;
+    } else if limit_given {
         if !approx {
             return Err(err("ERR syntax error, LIMIT cannot be used without the special ~ option"));
         }

@@ -7,6 +7,12 @@
 //! Everything a lookup or write must record besides the data itself — expired-key counts,
 //! hits and misses, keyspace events to publish, WATCHed keys invalidated, the dirty counter —
 //! goes into [`Effects`], which the dispatcher drains after each command.
+//!
+//! While a background snapshot runs (`persist::snapshot`), a database carries a
+//! [`SnapshotHold`]: its table holds still, and every path that changes or removes a key in
+//! a chain the snapshot has not reached yet first hands the key's current state to the
+//! hold's [`Preserve`] sink, and marks the key so the snapshot skips it (keys created after
+//! the snapshot started are marked too). That is copy-on-write at key granularity.
 
 pub mod entry;
 pub mod notify;
@@ -81,6 +87,9 @@ pub struct Effects {
     /// While false, expired keys are reported missing but not deleted (DEBUG SET-ACTIVE-EXPIRE
     /// does not affect this; replicas and `DEBUG` introspection use it).
     pub lazy_expire: bool,
+    /// Replaying the AOF: nothing expires (Redis's keyIsExpired returns false while loading),
+    /// so a command sequence replays as it first ran; expired keys go after loading.
+    pub loading: bool,
     /// Whether writes are being collected for replicas or the AOF.
     pub propagating: bool,
     /// Writes of the current top-level command to propagate: (db, argv).
@@ -110,6 +119,7 @@ impl Default for Effects {
             ready_keys: Vec::new(),
             rng: Rng::seeded(),
             lazy_expire: true,
+            loading: false,
             propagating: false,
             propagate: Vec::new(),
             rewrite: None,
@@ -131,7 +141,7 @@ impl Effects {
 
     /// Redis's LRU clock: seconds, 24 bits.
     pub fn lru_clock(&self) -> u32 {
-        ((self.now_ms / 1000) & 0xff_ffff) as u32
+        lru_clock_at(self.now_ms)
     }
 
     fn lfu_minutes(&self) -> u32 {
@@ -148,13 +158,7 @@ impl Effects {
 
     /// The LFU counter after decay (Redis's LFUDecrAndReturn).
     pub fn lfu_decayed(&self, field: u32) -> u32 {
-        let AccessPolicy::Lfu { decay_time, .. } = self.access else { return field & 0xff };
-        let ldt = field >> 8;
-        let counter = field & 0xff;
-        let now = self.lfu_minutes();
-        let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
-        let periods = if decay_time > 0 { elapsed / decay_time } else { 0 };
-        counter.saturating_sub(periods)
+        lfu_decayed_at(self.now_ms, self.access, field)
     }
 
     /// The access field after an access (LRU: now; LFU: decayed, then a logarithmic
@@ -179,9 +183,67 @@ impl Effects {
     /// Seconds since a key was last accessed, from its LRU field (Redis's
     /// estimateObjectIdleTime, in ms, divided by 1000 by callers that want seconds).
     pub fn idle_ms(&self, lru: u32) -> u64 {
-        let clock = self.lru_clock();
-        let secs = if clock >= lru { clock - lru } else { clock + (0xff_ffff - lru) };
-        secs as u64 * 1000
+        idle_ms_at(self.now_ms, lru)
+    }
+}
+
+/// Redis's LRU clock at `now_ms`: seconds, 24 bits.
+pub fn lru_clock_at(now_ms: i64) -> u32 {
+    ((now_ms / 1000) & 0xff_ffff) as u32
+}
+
+/// Milliseconds since a key with LRU field `lru` was accessed (estimateObjectIdleTime).
+pub fn idle_ms_at(now_ms: i64, lru: u32) -> u64 {
+    let clock = lru_clock_at(now_ms);
+    let secs = if clock >= lru { clock - lru } else { clock + (0xff_ffff - lru) };
+    secs as u64 * 1000
+}
+
+/// The LFU counter of access field `field` after decay at `now_ms` (LFUDecrAndReturn).
+pub fn lfu_decayed_at(now_ms: i64, access: AccessPolicy, field: u32) -> u32 {
+    let AccessPolicy::Lfu { decay_time, .. } = access else { return field & 0xff };
+    let ldt = field >> 8;
+    let counter = field & 0xff;
+    let now = ((now_ms / 1000 / 60) & 0xffff) as u32;
+    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let periods = if decay_time > 0 { elapsed / decay_time } else { 0 };
+    counter.saturating_sub(periods)
+}
+
+/// Receives the state of keys about to change while a snapshot runs.
+pub trait Preserve: Send {
+    fn preserve(&mut self, entry: &Entry);
+    /// Moves what was preserved so far to `out`.
+    fn drain_into(&mut self, out: &mut Vec<u8>);
+}
+
+/// A running snapshot's hold on a database (see the module docs).
+pub struct SnapshotHold {
+    /// The database number these keys had when the snapshot started (SWAPDB moves holds
+    /// with the data).
+    pub origin: usize,
+    /// Walk positions below this have been saved; `u64::MAX` once the database is done.
+    pub visited: u64,
+    pub sink: Box<dyn Preserve>,
+}
+
+impl SnapshotHold {
+    pub const DONE: u64 = u64::MAX;
+
+    /// Before a key at `slot` changes: keeps its snapshot state unless the snapshot already
+    /// has it (chain visited, or key marked).
+    fn guard(&mut self, slot: &mut table::SlotMut<'_, Entry>) {
+        if slot.position() >= self.visited && !slot.mark() {
+            self.sink.preserve(slot.entry());
+            slot.set_mark(true);
+        }
+    }
+
+    /// After a key is created at `slot`: the snapshot must not pick it up.
+    fn exclude(&self, slot: &mut table::SlotMut<'_, Entry>) {
+        if slot.position() >= self.visited {
+            slot.set_mark(true);
+        }
     }
 }
 
@@ -201,6 +263,8 @@ pub struct Db {
     /// Keys that clients are blocked on (BLPOP and friends), with the waiting client ids in
     /// arrival order.
     pub blocking: HashMap<Vec<u8>, std::collections::VecDeque<u64>>,
+    /// The running background snapshot's hold, if any (it moves with the data on SWAPDB).
+    snapshot: Option<SnapshotHold>,
 }
 
 impl Db {
@@ -243,11 +307,19 @@ impl Db {
     /// Looks a key up, expiring it first if its TTL passed, and records the access.
     pub fn lookup(&mut self, fx: &mut Effects, key: &[u8], how: Lookup) -> Option<&mut Entry> {
         let now = fx.now_ms;
-        let found: Option<std::ptr::NonNull<Entry>> =
-            self.table.get_mut(key).map(|slot| std::ptr::NonNull::from(slot.into_entry()));
+        let writing = how.has(Lookup::WRITE);
+        let hold = if writing { self.snapshot.as_mut() } else { None };
+        let found: Option<std::ptr::NonNull<Entry>> = self.table.get_mut(key).map(|mut slot| {
+            if let Some(h) = hold {
+                if !slot.entry().expire().is_some_and(|when| when <= now) {
+                    h.guard(&mut slot);
+                }
+            }
+            std::ptr::NonNull::from(slot.into_entry())
+        });
         let found = match found {
             // SAFETY: the pointer comes from the table and nothing has modified it since.
-            Some(p) if unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
+            Some(p) if !fx.loading && unsafe { p.as_ref() }.expire().is_some_and(|when| when <= now) => {
                 if fx.lazy_expire {
                     self.expire_now(fx, key);
                 }
@@ -295,7 +367,12 @@ impl Db {
         let entry = Entry::new(key, value, None, fx.initial_access());
         self.signal_ready(fx, key);
         fx.notify(notify::NEW, "new", self.id, key);
-        self.table.insert_new(entry, false).into_entry()
+        self.before_insert();
+        let mut slot = self.table.insert_new(entry, false);
+        if let Some(h) = &self.snapshot {
+            h.exclude(&mut slot);
+        }
+        slot.into_entry()
     }
 
     /// Adds a whole entry as a new key (RENAME, MOVE, COPY, RESTORE): like Redis's dbAdd,
@@ -313,7 +390,86 @@ impl Db {
         if has_ttl {
             self.expires += 1;
         }
-        self.table.insert_new(entry, has_ttl);
+        self.before_insert();
+        let mut slot = self.table.insert_new(entry, has_ttl);
+        if let Some(h) = &self.snapshot {
+            h.exclude(&mut slot);
+        }
+    }
+
+    /// A held table that has grown far past its fill releases the snapshot's hold: the
+    /// remaining keys are preserved now, and the table may resize again.
+    fn before_insert(&mut self) {
+        if self.snapshot.is_some() && self.table.must_resize() {
+            self.finish_snapshot_now();
+        }
+    }
+
+    /// Starts a snapshot's hold (see the module docs). The table holds still from now on.
+    pub fn hold_for_snapshot(&mut self, sink: Box<dyn Preserve>) {
+        self.table.hold(true);
+        self.snapshot = Some(SnapshotHold { origin: self.id, visited: 0, sink });
+    }
+
+    /// The snapshot's hold, for the walker.
+    pub fn snapshot_hold(&mut self) -> Option<&mut SnapshotHold> {
+        self.snapshot.as_mut()
+    }
+
+    /// The database number the running snapshot saves this data under.
+    pub fn snapshot_origin(&self) -> Option<usize> {
+        self.snapshot.as_ref().map(|h| h.origin)
+    }
+
+    /// Home chains the snapshot walks.
+    pub fn snapshot_walk_len(&self) -> u64 {
+        self.table.walk_len()
+    }
+
+    /// Visits the chain at walk position `pos` for the snapshot: `f` gets every entry not
+    /// marked (marked ones were preserved or created since), and the position counts as
+    /// visited afterwards.
+    pub fn snapshot_visit(&mut self, pos: u64, mut f: impl FnMut(&Entry)) {
+        self.table.visit_position(pos, |e, marked| {
+            if !marked {
+                f(e)
+            }
+        });
+        if let Some(h) = &mut self.snapshot {
+            h.visited = h.visited.max(pos + 1);
+        }
+    }
+
+    /// Ends the hold: clears the marks of chains not visited (when abandoning a snapshot)
+    /// and lets the table resize again. Returns the sink.
+    pub fn release_snapshot(&mut self) -> Option<Box<dyn Preserve>> {
+        let h = self.snapshot.take()?;
+        if h.visited != SnapshotHold::DONE {
+            for pos in h.visited..self.table.walk_len() {
+                self.table.visit_position(pos, |_, _| {});
+            }
+        }
+        self.table.hold(false);
+        Some(h.sink)
+    }
+
+    /// Preserves every key the snapshot has not reached and marks the database done (its
+    /// walker then only collects the preserved records).
+    pub fn finish_snapshot_now(&mut self) {
+        let Some(h) = &mut self.snapshot else { return };
+        if h.visited == SnapshotHold::DONE {
+            return;
+        }
+        let sink = &mut h.sink;
+        for pos in h.visited..self.table.walk_len() {
+            self.table.visit_position(pos, |e, marked| {
+                if !marked {
+                    sink.preserve(e)
+                }
+            });
+        }
+        h.visited = SnapshotHold::DONE;
+        self.table.hold(false);
     }
 
     /// Redis's setKey: creates or overwrites `key`. The TTL is dropped unless `keep_ttl`.
@@ -324,6 +480,9 @@ impl Db {
         let mut expired = false;
         let hash = match self.table.get_mut_or_hash(key) {
             Ok(mut slot) => {
+                if let Some(h) = &mut self.snapshot {
+                    h.guard(&mut slot);
+                }
                 let had_ttl = slot.flag();
                 if had_ttl && slot.entry().expire().is_some_and(|when| when <= now) {
                     expired = true;
@@ -353,10 +512,14 @@ impl Db {
             self.expire_now(fx, key);
         }
         let entry = Entry::new(key, value, None, fx.initial_access());
-        match hash {
+        self.before_insert();
+        let mut slot = match hash {
             Some(h) => self.table.insert_new_hashed(entry, h, false),
             None => self.table.insert_new(entry, false),
         };
+        if let Some(h) = &self.snapshot {
+            h.exclude(&mut slot);
+        }
         self.signal_ready(fx, key);
         fx.notify(notify::NEW, "new", self.id, key);
         self.signal_modified(fx, key);
@@ -364,6 +527,11 @@ impl Db {
 
     /// Removes a key, returning its entry. No events: callers decide what happened.
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        if let Some(h) = &mut self.snapshot {
+            if let Some(mut slot) = self.table.get_mut(key) {
+                h.guard(&mut slot);
+            }
+        }
         let e = self.table.remove(key)?;
         if e.expire().is_some() {
             self.expires -= 1;
@@ -393,6 +561,9 @@ impl Db {
     /// Sets the TTL (ms since the epoch) of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when: i64) {
         if let Some(mut slot) = self.table.get_mut(key) {
+            if let Some(h) = &mut self.snapshot {
+                h.guard(&mut slot);
+            }
             if !slot.flag() {
                 self.expires += 1;
                 slot.set_flag(true);
@@ -405,6 +576,9 @@ impl Db {
     pub fn persist(&mut self, key: &[u8]) -> bool {
         match self.table.get_mut(key) {
             Some(mut slot) if slot.flag() => {
+                if let Some(h) = &mut self.snapshot {
+                    h.guard(&mut slot);
+                }
                 slot.set_flag(false);
                 slot.entry().set_expire(None);
                 self.expires -= 1;
@@ -417,6 +591,9 @@ impl Db {
     /// Replaces the value of an existing key in place (keeping TTL and access data).
     pub fn replace_value(&mut self, key: &[u8], value: Value<'_>) {
         if let Some(mut slot) = self.table.get_mut(key) {
+            if let Some(h) = &mut self.snapshot {
+                h.guard(&mut slot);
+            }
             slot.entry().set_value(value);
         }
     }
@@ -510,6 +687,7 @@ impl Db {
 
     /// Removes every key, returning the entries (to free them elsewhere if large).
     pub fn clear(&mut self) -> Vec<Entry> {
+        self.finish_snapshot_now();
         self.expires = 0;
         self.expire_cursor = 0;
         self.avg_ttl = 0;
@@ -522,6 +700,12 @@ impl Db {
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expire_cursor, &mut other.expire_cursor);
         std::mem::swap(&mut self.avg_ttl, &mut other.avg_ttl);
+        std::mem::swap(&mut self.snapshot, &mut other.snapshot);
+    }
+
+    /// Whether the table is moving to a new size.
+    pub fn is_rehashing(&self) -> bool {
+        self.table.is_rehashing()
     }
 
     /// Samples up to `want` keys for eviction (only keys with a TTL if `volatile`), as Redis's

@@ -16,6 +16,13 @@
 //!
 //! Entries are thin owned pointers ([`ThinEntry`]); the table never looks inside them except
 //! through [`ThinEntry::key`].
+//!
+//! For background snapshots (BGSAVE without fork, see `persist::snapshot`) the table can
+//! *hold still*: [`Table::hold`] stops resizing and rehashing so every key keeps its home
+//! chain, chains are numbered in a fixed walk order ([`Table::walk_len`], [`SlotMut::position`],
+//! [`Table::visit_position`]), and a second tag bit (the *mark*) records keys the snapshot
+//! has already taken care of. A table past four times its normal fill while held reports
+//! [`Table::must_resize`] so its owner can finish the snapshot early and let it grow.
 
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
@@ -27,7 +34,9 @@ pub const SLOTS: usize = 7;
 const CHAINED: u8 = 0x80;
 /// The owner's flag bit in a tag.
 const FLAG: u8 = 0x80;
-const TAG_MASK: u8 = 0x7f;
+/// The snapshot mark (see the module docs).
+const MARK: u8 = 0x40;
+const TAG_MASK: u8 = 0x3f;
 /// Average entries per bucket at which the table doubles.
 const MAX_FILL: usize = SLOTS;
 /// The table shrinks when it is fuller than this percentage of nothing... i.e. below 10 %.
@@ -114,12 +123,15 @@ impl Array {
 struct Location {
     bucket: NonNull<Bucket>,
     slot: usize,
+    /// Its home chain in walk order.
+    position: u64,
 }
 
 /// Mutable access to a stored entry and its tag's flag bit.
 pub struct SlotMut<'a, E> {
     entry: &'a mut E,
     tag: &'a mut u8,
+    position: u64,
 }
 
 impl<'a, E> SlotMut<'a, E> {
@@ -139,6 +151,21 @@ impl<'a, E> SlotMut<'a, E> {
             *self.tag &= !FLAG;
         }
     }
+    /// The snapshot mark.
+    pub fn mark(&self) -> bool {
+        *self.tag & MARK != 0
+    }
+    pub fn set_mark(&mut self, on: bool) {
+        if on {
+            *self.tag |= MARK;
+        } else {
+            *self.tag &= !MARK;
+        }
+    }
+    /// The entry's home chain in walk order (meaningful while the table is held).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
 }
 
 pub struct Table<E: ThinEntry> {
@@ -148,6 +175,8 @@ pub struct Table<E: ThinEntry> {
     rehash_idx: Option<usize>,
     len: usize,
     hasher: foldhash::fast::FixedState,
+    /// While set, the table neither resizes nor rehashes (see [`Table::hold`]).
+    held: bool,
     _owns: PhantomData<E>,
 }
 
@@ -156,7 +185,7 @@ unsafe impl<E: ThinEntry + Send> Send for Table<E> {}
 unsafe impl<E: ThinEntry + Sync> Sync for Table<E> {}
 
 fn tag_of(hash: u64) -> u8 {
-    (hash >> 57) as u8 & TAG_MASK
+    (hash >> 58) as u8 & TAG_MASK
 }
 
 /// A per-process random seed so clients cannot aim keys at one bucket.
@@ -184,6 +213,7 @@ impl<E: ThinEntry> Table<E> {
             rehash_idx: None,
             len: 0,
             hasher: foldhash::fast::FixedState::with_seed(random_seed()),
+            held: false,
             _owns: PhantomData,
         }
     }
@@ -242,6 +272,7 @@ impl<E: ThinEntry> Table<E> {
             }
             // SAFETY: idx is within the array, so the pointer is in bounds and non-null.
             let mut bucket = unsafe { NonNull::new_unchecked(bases[t].add(idx)) };
+            let position = self.position_of(t, idx);
             loop {
                 // SAFETY: buckets in a chain are owned by the table and alive.
                 let b = unsafe { bucket.as_ref() };
@@ -250,7 +281,7 @@ impl<E: ThinEntry> Table<E> {
                         // SAFETY: the slot is in use.
                         let e = unsafe { Self::entry_at(&b.slots[i]) };
                         if e.key() == key {
-                            return Some(Location { bucket, slot: i });
+                            return Some(Location { bucket, slot: i, position });
                         }
                     }
                 }
@@ -293,7 +324,81 @@ impl<E: ThinEntry> Table<E> {
         // SAFETY: the location is in use and we hold `&mut self`.
         unsafe {
             let b = &mut *loc.bucket.as_ptr();
-            SlotMut { entry: &mut *(&mut b.slots[loc.slot] as *mut *mut u8 as *mut E), tag: &mut b.tags[loc.slot] }
+            SlotMut {
+                entry: &mut *(&mut b.slots[loc.slot] as *mut *mut u8 as *mut E),
+                tag: &mut b.tags[loc.slot],
+                position: loc.position,
+            }
+        }
+    }
+
+    /// Walk-order number of home chain `idx` of array `t`: while rehashing, the chains not
+    /// yet moved from the old array come first, then the new array's.
+    fn position_of(&self, t: usize, idx: usize) -> u64 {
+        match (t, self.rehash_idx) {
+            (0, Some(r)) => (idx - r) as u64,
+            (0, None) => idx as u64,
+            (_, r) => (self.arrays[0].buckets.len() - r.unwrap_or(0) + idx) as u64,
+        }
+    }
+
+    /// The (array, home index) at walk position `pos`.
+    fn at_position(&self, pos: u64) -> Option<(usize, usize)> {
+        let start = self.rehash_idx.unwrap_or(0);
+        let first = self.arrays[0].buckets.len().saturating_sub(start) as u64;
+        if pos < first {
+            Some((0, start + pos as usize))
+        } else if self.rehash_idx.is_some() && pos - first < self.arrays[1].buckets.len() as u64 {
+            Some((1, (pos - first) as usize))
+        } else {
+            None
+        }
+    }
+
+    /// Number of home chains in walk order.
+    pub fn walk_len(&self) -> u64 {
+        let first = self.arrays[0].buckets.len() - self.rehash_idx.unwrap_or(0);
+        let second = if self.rehash_idx.is_some() { self.arrays[1].buckets.len() } else { 0 };
+        (first + second) as u64
+    }
+
+    /// Stops (or resumes) resizing and rehashing, so keys stay in their home chains and walk
+    /// positions stay valid.
+    pub fn hold(&mut self, on: bool) {
+        self.held = on;
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// Whether a held table has grown so far past its normal fill (4×) that lookups would
+    /// suffer: its owner should release it.
+    pub fn must_resize(&self) -> bool {
+        let buckets = self.arrays[0].buckets.len() + self.arrays[1].buckets.len();
+        self.held && buckets > 0 && self.len + 1 > Self::capacity_for(buckets) * 4
+    }
+
+    /// Calls `f` with every entry of the home chain at walk position `pos` and whether it is
+    /// marked, then clears the marks of that chain.
+    pub fn visit_position(&mut self, pos: u64, mut f: impl FnMut(&E, bool)) {
+        let Some((t, idx)) = self.at_position(pos) else { return };
+        let mut bucket: *mut Bucket = &mut self.arrays[t].buckets[idx];
+        // SAFETY: we walk a chain we own with exclusive access.
+        unsafe {
+            loop {
+                let b = &mut *bucket;
+                for i in 0..b.capacity() {
+                    if b.used(i) {
+                        f(Self::entry_at(&b.slots[i]), b.tags[i] & MARK != 0);
+                        b.tags[i] &= !MARK;
+                    }
+                }
+                match b.child() {
+                    Some(child) => bucket = child.as_ptr(),
+                    None => break,
+                }
+            }
         }
     }
 
@@ -321,7 +426,8 @@ impl<E: ThinEntry> Table<E> {
         self.rehash_step();
         let t = usize::from(self.rehash_idx.is_some());
         let tag = tag_of(hash) | if flag { FLAG } else { 0 };
-        let loc = Self::place(&mut self.arrays[t], hash, tag, entry.into_raw());
+        let mut loc = Self::place(&mut self.arrays[t], hash, tag, entry.into_raw());
+        loc.position = self.position_of(t, (hash & self.arrays[t].mask()) as usize);
         self.len += 1;
         self.slot_mut(loc)
     }
@@ -337,7 +443,7 @@ impl<E: ThinEntry> Table<E> {
                 b.meta |= 1 << i;
                 b.tags[i] = tag;
                 b.slots[i] = raw.as_ptr();
-                return Location { bucket, slot: i };
+                return Location { bucket, slot: i, position: 0 };
             }
             match b.child() {
                 Some(child) => bucket = child,
@@ -354,7 +460,7 @@ impl<E: ThinEntry> Table<E> {
                     b.meta = (b.meta & !(1 << last)) | CHAINED;
                     b.tags[last] = 0;
                     b.slots[last] = child.as_ptr() as *mut u8;
-                    return Location { bucket: child, slot: 1 };
+                    return Location { bucket: child, slot: 1, position: 0 };
                 }
             }
         }
@@ -413,7 +519,7 @@ impl<E: ThinEntry> Table<E> {
     }
 
     fn grow_if_needed(&mut self) {
-        if self.rehash_idx.is_some() {
+        if self.rehash_idx.is_some() || (self.held && !self.arrays[0].buckets.is_empty()) {
             return;
         }
         let buckets = self.arrays[0].buckets.len();
@@ -425,7 +531,7 @@ impl<E: ThinEntry> Table<E> {
     }
 
     fn shrink_if_needed(&mut self) {
-        if self.rehash_idx.is_some() {
+        if self.rehash_idx.is_some() || self.held {
             return;
         }
         let buckets = self.arrays[0].buckets.len();
@@ -442,7 +548,7 @@ impl<E: ThinEntry> Table<E> {
 
     /// Makes room for `n` entries in all, growing once instead of step by step.
     pub fn reserve(&mut self, n: usize) {
-        if self.rehash_idx.is_some() {
+        if self.rehash_idx.is_some() || self.held {
             return;
         }
         let mut target = self.arrays[0].buckets.len().max(MIN_BUCKETS);
@@ -470,6 +576,9 @@ impl<E: ThinEntry> Table<E> {
     /// Moves up to `chains` home chains to the new table. Returns true if rehashing remains.
     pub fn rehash(&mut self, chains: usize) -> bool {
         let Some(mut idx) = self.rehash_idx else { return false };
+        if self.held {
+            return true;
+        }
         let mut empty_visits = chains * 10;
         let mut moved = 0;
         let old_len = self.arrays[0].buckets.len();
@@ -505,7 +614,7 @@ impl<E: ThinEntry> Table<E> {
                     let raw = current.slots[i];
                     // SAFETY: slot in use.
                     let hash = self.hash(unsafe { Self::entry_at(&raw) }.key());
-                    let tag = tag_of(hash) | (current.tags[i] & FLAG);
+                    let tag = tag_of(hash) | (current.tags[i] & (FLAG | MARK));
                     // SAFETY: non-null because in use.
                     Self::place(&mut self.arrays[1], hash, tag, unsafe { NonNull::new_unchecked(raw) });
                 }
@@ -736,6 +845,7 @@ impl<E: ThinEntry> Table<E> {
         self.arrays = [Array::with_buckets(0), Array::with_buckets(0)];
         self.rehash_idx = None;
         self.len = 0;
+        self.held = false;
         out
     }
 

@@ -434,21 +434,16 @@ pub fn dump(store: &FunctionStore, compress: bool) -> Vec<u8> {
         let _ = w.byte(crate::persist::rdb::OPCODE_FUNCTION2);
         let _ = w.string(&lib.code);
     }
-    let mut out = w.into_inner();
-    out.extend_from_slice(&(crate::persist::rdb::RDB_VERSION as u16).to_le_bytes());
-    let crc = crate::persist::rdb::CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    crate::persist::dump::seal(w.into_inner())
 }
 
 /// The library codes of a FUNCTION RESTORE payload, or Redis's error text.
-pub fn parse_dump(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+/// With `skip_crc` (DEBUG SET-SKIP-CHECKSUM-VALIDATION) the checksum is not checked.
+pub fn parse_dump(payload: &[u8], skip_crc: bool) -> Result<Vec<Vec<u8>>, String> {
     use crate::persist::rdb::read::RdbReader;
     use crate::persist::rdb::{OPCODE_FUNCTION, OPCODE_FUNCTION2};
-    if !verify_dump_payload(payload) {
-        return Err("DUMP payload version or checksum are wrong".into());
-    }
-    let body = &payload[..payload.len() - 10];
+    let body = crate::persist::dump::verify(payload, skip_crc)
+        .map_err(|_| "DUMP payload version or checksum are wrong".to_string())?;
     let mut r = RdbReader::new(body);
     let mut codes = Vec::new();
     while !r.is_empty() {
@@ -456,7 +451,7 @@ pub fn parse_dump(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         if kind != OPCODE_FUNCTION && kind != OPCODE_FUNCTION2 {
             return Err("given type is not a function".into());
         }
-        codes.push(read_function_record(&mut r, kind).map_err(|e| e.0)?);
+        codes.push(read_function_record(&mut r, kind).map_err(|e| e.message)?);
     }
     Ok(codes)
 }
@@ -469,13 +464,13 @@ pub fn read_function_record(
 ) -> Result<Vec<u8>, crate::persist::rdb::RdbError> {
     use crate::persist::rdb::{RdbError, OPCODE_FUNCTION};
     if kind == OPCODE_FUNCTION {
-        let name = r.string().map_err(|_| RdbError("Failed loading library name".into()))?;
-        let engine = r.string().map_err(|_| RdbError("Failed loading engine name".into()))?;
-        let has_desc = r.len().map_err(|_| RdbError("Failed loading library description indicator".into()))?;
+        let name = r.string().map_err(|_| RdbError::new("Failed loading library name"))?;
+        let engine = r.string().map_err(|_| RdbError::new("Failed loading engine name"))?;
+        let has_desc = r.len().map_err(|_| RdbError::new("Failed loading library description indicator"))?;
         if has_desc != 0 {
-            r.string().map_err(|_| RdbError("Failed loading library description".into()))?;
+            r.string().map_err(|_| RdbError::new("Failed loading library description"))?;
         }
-        let blob = r.string().map_err(|_| RdbError("Failed loading library blob".into()))?;
+        let blob = r.string().map_err(|_| RdbError::new("Failed loading library blob"))?;
         let mut code = b"#!".to_vec();
         code.extend_from_slice(&engine);
         code.extend_from_slice(b" name=");
@@ -484,21 +479,7 @@ pub fn read_function_record(
         code.extend_from_slice(&blob);
         return Ok(code);
     }
-    r.string().map_err(|_| RdbError("Failed loading library payload".into()))
-}
-
-/// Redis's verifyDumpPayload: a 2-byte RDB version we can read and a CRC-64 trailer.
-pub fn verify_dump_payload(p: &[u8]) -> bool {
-    if p.len() < 10 {
-        return false;
-    }
-    let footer = &p[p.len() - 10..];
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version as u32 > crate::persist::rdb::RDB_MAX_VERSION {
-        return false;
-    }
-    let crc = u64::from_le_bytes(footer[2..10].try_into().unwrap_or([0; 8]));
-    crc == crate::persist::rdb::CRC64.checksum(&p[..p.len() - 8])
+    r.string().map_err(|_| RdbError::new("Failed loading library payload"))
 }
 
 /// A whole set of libraries being restored (FUNCTION RESTORE, RDB loading) before it is

@@ -81,8 +81,14 @@ pub fn check_prepare(srv: &Server, flags: u64, ro: bool) -> Result<(), Error> {
         return Ok(());
     }
     if flags & NO_WRITES == 0 {
-        if crate::dispatch::writes_denied_by_disk_error(srv) {
+        if crate::dispatch::rdb_writes_denied(srv) {
             return Err(err(MISCONF_SCRIPT));
+        }
+        if crate::persist::aof::write_denied(srv).is_some() {
+            return Err(err(format!(
+                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
+                crate::config::parse::strerror(srv.aof.error_errno())
+            )));
         }
         if ro {
             return Err(err("ERR Can not execute a script with write flag using *_ro command."));
@@ -173,8 +179,8 @@ impl RunCtx {
         }
         let is_write = cmd.flags & spec::WRITE != 0;
         if is_write && !self.write_dirty {
-            if crate::dispatch::writes_denied_by_disk_error(self.srv()) {
-                let text = format!("-{}", crate::dispatch::MISCONF);
+            if let Some(e) = crate::dispatch::writes_denied_by_disk_error(self.srv()) {
+                let text = format!("-{e}");
                 return self.reject(Some(cmd.id), &text);
             }
             if !good_replicas(self.srv()) {

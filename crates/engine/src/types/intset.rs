@@ -100,6 +100,17 @@ impl IntSet {
         self.block().len()
     }
 
+    /// Redis's own layout of this intset (an RDB SET_INTSET payload): the width and count as
+    /// little-endian u32s, then the members as they are stored here.
+    pub fn to_redis_bytes(&self) -> Vec<u8> {
+        let members = self.members();
+        let mut out = Vec::with_capacity(8 + members.len());
+        out.extend_from_slice(&(self.width() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        out.extend_from_slice(members);
+        out
+    }
+
     /// The member at `pos` (< len), in ascending order.
     pub fn get(&self, pos: usize) -> i64 {
         let w = self.width();

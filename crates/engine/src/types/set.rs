@@ -137,6 +137,14 @@ impl Set {
         self.len() == 0
     }
 
+    /// An `intset`'s bytes in Redis's layout (RDB and DUMP save it as it is).
+    pub fn intset_bytes(&self) -> Option<Vec<u8>> {
+        match self.enc.get() {
+            Ref::Small(s) => Some(s.to_redis_bytes()),
+            Ref::Big(_) => None,
+        }
+    }
+
     pub fn is_intset(&self) -> bool {
         matches!(self.enc.get(), Ref::Small(_))
     }

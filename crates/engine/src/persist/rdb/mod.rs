@@ -19,7 +19,7 @@ pub const TYPE_SET: u8 = 2;
 pub const TYPE_ZSET: u8 = 3;
 pub const TYPE_HASH: u8 = 4;
 pub const TYPE_ZSET_2: u8 = 5;
-pub const TYPE_MODULE: u8 = 6;
+pub const TYPE_MODULE_PRE_GA: u8 = 6;
 pub const TYPE_MODULE_2: u8 = 7;
 pub const TYPE_HASH_ZIPMAP: u8 = 9;
 pub const TYPE_LIST_ZIPLIST: u8 = 10;
@@ -34,8 +34,17 @@ pub const TYPE_LIST_QUICKLIST_2: u8 = 18;
 pub const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 pub const TYPE_SET_LISTPACK: u8 = 20;
 pub const TYPE_STREAM_LISTPACKS_3: u8 = 21;
+/// Redis 7.4 hashes with field TTLs (the PRE_GA forms come from 7.4 release candidates).
+pub const TYPE_HASH_METADATA_PRE_GA: u8 = 22;
+pub const TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+pub const TYPE_HASH_METADATA: u8 = 24;
+pub const TYPE_HASH_LISTPACK_EX: u8 = 25;
+
+/// Cluster slot sizes (7.4, cluster mode only; skipped elsewhere).
+pub const OPCODE_SLOT_INFO: u8 = 244;
 
 pub const OPCODE_FUNCTION2: u8 = 245;
+/// 7.0 RC1/RC2's function record (name, engine, description, code), still read by 7.0.
 pub const OPCODE_FUNCTION: u8 = 246;
 pub const OPCODE_MODULE_AUX: u8 = 247;
 pub const OPCODE_IDLE: u8 = 248;
@@ -52,16 +61,31 @@ pub const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 /// A malformed or truncated RDB, with a description for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RdbError(pub String);
+pub struct RdbError {
+    pub message: String,
+    /// The value was a collection with no elements: Redis skips such keys when loading a
+    /// file (an old bug could write them) but refuses them in RESTORE.
+    pub empty_key: bool,
+}
+
+impl RdbError {
+    pub fn new(message: impl Into<String>) -> RdbError {
+        RdbError { message: message.into(), empty_key: false }
+    }
+
+    pub fn empty_key() -> RdbError {
+        RdbError { message: "empty key".into(), empty_key: true }
+    }
+}
 
 impl std::fmt::Display for RdbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for RdbError {}
 
 pub fn corrupt<T>(what: impl Into<String>) -> Result<T, RdbError> {
-    Err(RdbError(what.into()))
+    Err(RdbError::new(what))
 }

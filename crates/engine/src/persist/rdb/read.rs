@@ -1,6 +1,8 @@
 //! Reading RDB encodings from a byte slice, with bounds checks everywhere: a corrupt file or
 //! DUMP payload is an error, never a panic or a huge allocation.
 
+use std::borrow::Cow;
+
 use super::{corrupt, RdbError};
 use crate::util::lzf;
 
@@ -84,16 +86,23 @@ impl<'a> RdbReader<'a> {
 
     /// A string in any of its encodings.
     pub fn string(&mut self) -> Result<Vec<u8>, RdbError> {
+        self.blob().map(Cow::into_owned)
+    }
+
+    /// A string in any of its encodings, borrowed from the input when stored raw (listpack
+    /// and intset blobs are parsed in place).
+    pub fn blob(&mut self) -> Result<Cow<'a, [u8]>, RdbError> {
+        let int = |v: i64| Ok(Cow::Owned(itoa::Buffer::new().format(v).as_bytes().to_vec()));
         match self.len_or_encoding()? {
             Len::Plain(n) => {
                 if n > self.remaining() as u64 {
                     return corrupt("string longer than the data");
                 }
-                Ok(self.bytes(n as usize)?.to_vec())
+                Ok(Cow::Borrowed(self.bytes(n as usize)?))
             }
-            Len::Encoded(0) => Ok((self.u8()? as i8 as i64).to_string().into_bytes()),
-            Len::Encoded(1) => Ok((i16::from_le_bytes(self.array()?) as i64).to_string().into_bytes()),
-            Len::Encoded(2) => Ok((i32::from_le_bytes(self.array()?) as i64).to_string().into_bytes()),
+            Len::Encoded(0) => int(self.u8()? as i8 as i64),
+            Len::Encoded(1) => int(i16::from_le_bytes(self.array()?) as i64),
+            Len::Encoded(2) => int(i32::from_le_bytes(self.array()?) as i64),
             Len::Encoded(3) => {
                 let clen = self.len()?;
                 let len = self.len()?;
@@ -105,7 +114,9 @@ impl<'a> RdbReader<'a> {
                     return corrupt("implausible LZF length");
                 }
                 let z = self.bytes(clen as usize)?;
-                lzf::decompress(z, len as usize).ok_or_else(|| RdbError("invalid LZF compressed string".into()))
+                lzf::decompress(z, len as usize)
+                    .map(Cow::Owned)
+                    .ok_or_else(|| RdbError::new("invalid LZF compressed string"))
             }
             Len::Encoded(e) => corrupt(format!("unknown string encoding {e}")),
         }
@@ -132,8 +143,43 @@ impl<'a> RdbReader<'a> {
             255 => Ok(f64::NEG_INFINITY),
             _ => {
                 let s = self.bytes(n as usize)?;
-                std::str::from_utf8(s).ok().and_then(|s| s.parse().ok()).ok_or_else(|| RdbError("bad double".into()))
+                super::super::encoding::Packed::Str(s).to_score().ok_or_else(|| RdbError::new("bad double"))
             }
         }
     }
+
+    /// Skips a module value (a self-describing sequence of typed fields ending with an EOF
+    /// opcode), as redis-check-rdb does for modules it does not know.
+    pub fn skip_module_value(&mut self) -> Result<(), RdbError> {
+        loop {
+            match self.len()? {
+                0 => return Ok(()),
+                1 | 2 => {
+                    self.len()?;
+                }
+                3 => {
+                    self.bytes(4)?;
+                }
+                4 => {
+                    self.bytes(8)?;
+                }
+                5 => {
+                    self.blob()?;
+                }
+                op => return corrupt(format!("Unknown module opcode {op}")),
+            }
+        }
+    }
+}
+
+/// The 9-character module type name encoded in the top 54 bits of a module id.
+pub fn module_name(id: u64) -> String {
+    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut id = id >> 10;
+    let mut name = [0u8; 9];
+    for c in name.iter_mut().rev() {
+        *c = CHARSET[(id & 63) as usize];
+        id >>= 6;
+    }
+    String::from_utf8_lossy(&name).into_owned()
 }

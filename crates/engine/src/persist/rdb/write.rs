@@ -7,24 +7,43 @@ use crate::util::lzf::Compressor;
 
 pub struct RdbWriter<W: Write> {
     out: W,
-    crc: crc::Digest<'static, u64>,
+    /// The running checksum; None when another stage computes it (the background writer).
+    crc: Option<crc::Digest<'static, u64>>,
     compress: bool,
-    lzf: Compressor,
+    /// LZF state, created on the first string worth compressing.
+    lzf: Option<Box<Compressor>>,
     written: u64,
 }
 
 impl<W: Write> RdbWriter<W> {
     /// `compress` is `rdbcompression`: LZF for strings longer than 20 bytes when it helps.
     pub fn new(out: W, compress: bool) -> Self {
-        RdbWriter { out, crc: CRC64.digest(), compress, lzf: Compressor::default(), written: 0 }
+        RdbWriter { out, crc: Some(CRC64.digest()), compress, lzf: None, written: 0 }
+    }
+
+    /// A writer that computes no checksum (records produced for a writer thread that
+    /// checksums the whole stream).
+    pub fn without_checksum(out: W, compress: bool) -> Self {
+        RdbWriter { out, crc: None, compress, lzf: None, written: 0 }
     }
 
     pub fn bytes_written(&self) -> u64 {
         self.written
     }
 
+    /// The underlying output.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.crc.update(bytes);
+        if let Some(crc) = &mut self.crc {
+            crc.update(bytes);
+        }
         self.written += bytes.len() as u64;
         self.out.write_all(bytes)
     }
@@ -71,15 +90,21 @@ impl<W: Write> RdbWriter<W> {
             }
         }
         if self.compress && s.len() > 20 {
-            if let Some(z) = self.lzf.compress(s, s.len() - 4) {
-                self.byte(0xc3)?;
-                self.len(z.len() as u64)?;
-                self.len(s.len() as u64)?;
-                return self.raw(&z);
+            let lzf = self.lzf.get_or_insert_with(Default::default);
+            if let Some(z) = lzf.compress(s, s.len() - 4) {
+                return self.lzf_blob(&z, s.len());
             }
         }
         self.len(s.len() as u64)?;
         self.raw(s)
+    }
+
+    /// A string already LZF-compressed (a compressed quicklist node), with its plain size.
+    pub fn lzf_blob(&mut self, compressed: &[u8], plain_len: usize) -> io::Result<()> {
+        self.byte(0xc3)?;
+        self.len(compressed.len() as u64)?;
+        self.len(plain_len as u64)?;
+        self.raw(compressed)
     }
 
     /// An integer value written as a string (Redis's rdbSaveLongLongAsStringObject).
@@ -113,7 +138,10 @@ impl<W: Write> RdbWriter<W> {
     /// Writes EOF and the checksum (zero when `checksum` is off, as `rdbchecksum no` does).
     pub fn finish(mut self, checksum: bool) -> io::Result<W> {
         self.byte(OPCODE_EOF)?;
-        let crc = if checksum { self.crc.clone().finalize() } else { 0 };
+        let crc = match (&self.crc, checksum) {
+            (Some(c), true) => c.clone().finalize(),
+            _ => 0,
+        };
         self.out.write_all(&crc.to_le_bytes())?;
         self.written += 8;
         Ok(self.out)
@@ -121,7 +149,7 @@ impl<W: Write> RdbWriter<W> {
 
     /// The CRC of everything written so far (DUMP payload trailers).
     pub fn crc_so_far(&self) -> u64 {
-        self.crc.clone().finalize()
+        self.crc.as_ref().map_or(0, |c| c.clone().finalize())
     }
 
     pub fn into_inner(self) -> W {

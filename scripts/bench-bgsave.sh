@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# BGSAVE under load, spinel next to redis-server (fork-based BGSAVE): 1M keys, a pipelined
+# SET load (-P 16) on the same keys, and BGSAVEs back to back for the whole load window.
+# Reports, for each server and each round: throughput and p99 without and during saves, the
+# number of saves completed, and peak memory (spinel: RSS; redis-server: parent + child PSS,
+# i.e. counting copy-on-write pages once).
+#   scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
+# Servers run on CPU 0 (taskset -c 0), the load generator on CPU 1. Use a release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SPINEL=${1:-target/release/spinel}
+PORT=${2:-7640}
+ROUNDS=${3:-3}
+REQUESTS=${4:-8000000}
+KEYS=1000000
+WORK=$(mktemp -d)
+PID=""
+cleanup() { [[ -n $PID ]] && kill -9 "$PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+start() { # name
+    rm -rf "$WORK/data" && mkdir -p "$WORK/data"
+    case $1 in
+        redis) taskset -c 0 redis-server --port "$PORT" --dir "$WORK/data" --save '' --appendonly no \
+                   --logfile "$WORK/redis.log" & ;;
+        spinel) taskset -c 0 "$SPINEL" --port "$PORT" --dir "$WORK/data" --save '' --appendonly no \
+                   > "$WORK/spinel.log" 2>&1 & ;;
+    esac
+    PID=$!
+    for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    # The keys redis-benchmark -r 1000000 writes (key:000000000000 …), 16-byte values.
+    awk -v n=$KEYS 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$16\r\nxxxxxxxxxxxxxxxx\r\n", i }' \
+        | redis-cli -p "$PORT" --pipe >/dev/null
+}
+stop() { redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true; wait "$PID" 2>/dev/null || true; PID=""; }
+
+# Memory of the server and any forked child, in KiB: PSS (shared pages counted once).
+memory() {
+    local total=0 p
+    for p in $PID $(pgrep -P "$PID" 2>/dev/null); do
+        local pss
+        pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+        total=$((total + ${pss:-0}))
+    done
+    echo "$total"
+}
+
+load() { # -> "rps p99"
+    taskset -c 1 redis-benchmark -p "$PORT" -t set -n "$REQUESTS" -r $KEYS -P 16 -d 16 -c 50 --csv 2>/dev/null \
+        | awk -F'"' '/^"SET"/ { print $4, $14 }'
+}
+
+measure() { # name with_saves -> "rps p99 saves peak_kib base_kib"
+    local base peak saves=0 result
+    base=$(memory); peak=$base
+    load > "$WORK/load.out" &
+    local lp=$!
+    while kill -0 "$lp" 2>/dev/null; do
+        if [[ $2 == yes ]] && [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') == 0 ]]; then
+            redis-cli -p "$PORT" bgsave >/dev/null 2>&1 && saves=$((saves + 1))
+        fi
+        local m; m=$(memory); ((m > peak)) && peak=$m
+        sleep 0.05
+    done
+    wait "$lp"
+    result=$(cat "$WORK/load.out")
+    # Let the last save finish before the next measurement.
+    while [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') != 0 ]]; do sleep 0.1; done
+    echo "$result $saves $peak $base"
+}
+
+printf '%-7s %-5s %10s %8s %6s %10s %10s\n' server saves rps p99_ms n peak_MiB base_MiB
+for round in $(seq "$ROUNDS"); do
+    for server in redis spinel; do
+        start "$server"
+        for mode in no yes; do
+            read -r rps p99 saves peak base < <(measure "$server" "$mode")
+            printf '%-7s %-5s %10s %8s %6s %10.1f %10.1f\n' "$server" "$mode" "$rps" "$p99" "$saves" \
+                "$(echo "$peak / 1024" | bc -l)" "$(echo "$base / 1024" | bc -l)"
+        done
+        stop
+    done
+done

@@ -370,3 +370,34 @@ fn blocking_and_multi_key_pops_replicate_as_plain_pops() {
         ]
     );
 }
+
+/// A key that expired while a transaction ran (DEBUG SLEEP inside MULTI) is expired, not
+/// served, when its blocked clients are looked at after EXEC: they stay blocked.
+#[test]
+fn regression_blocked_pop_is_not_served_from_a_key_expired_during_exec() {
+    let srv = server();
+    let mut replica = attach_replica(&srv);
+    let mut c = Conn::open(&srv);
+    let mut blocked = Conn::open(&srv);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    let Frame::Integer(id) = blocked.cmd(&["CLIENT", "ID"]) else { panic!("CLIENT ID") };
+    blocked.send_cmd(&["BRPOP", "k", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(c.cmd(&["MULTI"]), ok());
+    c.cmd(&["RPUSH", "k", "hello"]);
+    c.cmd(&["PEXPIRE", "k", "100"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.2"]);
+    let Frame::Array(replies) = c.cmd(&["EXEC"]) else { panic!("EXEC") };
+    assert_eq!(replies.len(), 3);
+    // The expiry is propagated right after the transaction, before anything else touches k.
+    c.cmd(&["SET", "marker", "1"]);
+    let stream = String::from_utf8_lossy(&read_stream_until(&mut replica, b"marker")).into_owned();
+    let exec = stream.find("EXEC").expect("EXEC propagated");
+    let del = stream.find("$3\r\nDEL\r\n$1\r\nk\r\n").expect("DEL k propagated before the marker");
+    assert!(exec < del, "{stream:?}");
+    assert_eq!(c.cmd(&["EXISTS", "k"]), int(0));
+    wait_blocked(&mut c, 1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id.to_string()]), int(1));
+    assert_eq!(blocked.read(), Frame::NullArray);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());
+}

@@ -92,6 +92,11 @@ pub fn serve_ready_keys(srv: &mut Server) {
 }
 
 fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
+    // As Redis's handleClientsBlockedOnKeys: clients are served against a time read now and
+    // fixed while they are, and a key whose TTL passed meanwhile (a MULTI with DEBUG SLEEP)
+    // is expired first, its DEL propagated, its waiters left blocked.
+    srv.fx.now_ms = srv.clock.ms_at(crate::util::time::mono_ns());
+    srv.dbs[db].contains(&mut srv.fx, key);
     let Some(queue) = srv.dbs[db].blocking.get(key) else { return };
     let waiting: Vec<u64> = queue.iter().copied().collect();
     for id in waiting {

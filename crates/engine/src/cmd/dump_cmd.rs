@@ -9,7 +9,7 @@ use crate::keyspace::notify;
 use crate::persist::dump::{self, Refused};
 use crate::reply::Reply;
 
-const RESTORE_ARGS: &str = "key:key ttl:integer serialized-value:string [replace=REPLACE] [absttl=ABSTTL] [IDLETIME seconds:integer] [FREQ frequency:integer]";
+const RESTORE_ARGS: &str = "key:key ttl:integer serialized-value:string [replace=REPLACE]{3.0.0} [absttl=ABSTTL]{5.0.0} [IDLETIME seconds:integer]{5.0.0} [FREQ frequency:integer]{5.0.0}";
 const RESTORE_HISTORY: &[(&str, &str)] = &[
     ("3.0.0", "Added the `REPLACE` modifier."),
     ("5.0.0", "Added the `ABSTTL` modifier."),

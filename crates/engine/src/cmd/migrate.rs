@@ -32,7 +32,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     group: Group::Generic,
     summary: "Atomically transfer a key from a Redis instance to another one.",
     complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
-    args: "host:string port:integer key_or_empty_string=(key:key|empty_string=\"\") destination-db:integer timeout:integer [copy=COPY] [replace=REPLACE] [authentication=(AUTH password:string|AUTH2 username_password=(username:string password:string))] [KEYS key:key...]",
+    args: "host:string port:integer key_or_empty_string=(key:key|empty_string=\"\") destination-db:integer timeout:integer [copy=COPY]{3.0.0} [replace=REPLACE]{3.0.0} authentication=[[AUTH password:string]{4.0.7}|[AUTH2 username_password=(username:string password:string)]{6.0.0}] [KEYS key:key...]{3.0.6}",
     since: "2.6.0",
     history: &[
         ("3.0.0", "Added the `COPY` and `REPLACE` options."),

@@ -36,7 +36,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
         handler: Some(bgrewriteaof),
         group: Group::Server,
-        summary: "Asynchronously rewrites the append-only file to disk.",
+        summary: "Asynchronously rewrite the append-only file",
         complexity: "O(1)",
         since: "1.0.0",
         ..CommandSpec::DEFAULT

@@ -156,3 +156,50 @@ fn object_subcommands() {
     let Frame::Array(help) = c.cmd(&["OBJECT", "HELP"]) else { panic!() };
     assert_eq!(help[0], simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
 }
+
+/// Redis's watchedKey.expired: a key already stale when WATCHed that is then deleted (lazy
+/// expiry, DEL, FLUSHDB) is no change for EXEC; one that expires after the WATCH is.
+#[test]
+fn regression_watch_ignores_deletion_of_keys_stale_when_watched() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    for delete in [&["EXISTS", "x"][..], &["DEL", "x"], &["FLUSHDB"]] {
+        c.cmd(&["SET", "x", "foo", "PX", "1"]);
+        c.cmd(&["DEBUG", "SLEEP", "0.01"]);
+        assert_eq!(c.cmd(&["WATCH", "x"]), ok());
+        c.cmd(delete);
+        assert_eq!(c.cmd(&["MULTI"]), ok());
+        c.cmd(&["PING"]);
+        assert_eq!(c.cmd(&["EXEC"]), array(vec![Frame::Simple(b"PONG".to_vec())]), "after {delete:?}");
+    }
+    // Watched while alive, stale by EXEC: the transaction fails.
+    c.cmd(&["SET", "x", "foo", "PX", "5"]);
+    assert_eq!(c.cmd(&["WATCH", "x"]), ok());
+    c.cmd(&["DEBUG", "SLEEP", "0.01"]);
+    assert_eq!(c.cmd(&["MULTI"]), ok());
+    c.cmd(&["PING"]);
+    assert_eq!(c.cmd(&["EXEC"]), Frame::NullArray);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());
+}
+
+/// SCAN and RANDOMKEY touch arbitrary keys: the DELs of the keys they expire reach replicas
+/// one by one, not wrapped in MULTI/EXEC.
+#[test]
+fn regression_scan_lazy_expiry_is_not_wrapped_in_multi() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    for scan in [&["SCAN", "0"][..], &["RANDOMKEY"]] {
+        c.cmd(&["SET", "foo1", "bar", "PX", "1"]);
+        c.cmd(&["SET", "foo2", "bar", "PX", "1"]);
+        c.cmd(&["DEBUG", "SLEEP", "0.01"]);
+        let mut replica = attach_replica(&srv);
+        c.cmd(scan);
+        c.cmd(&["SET", "marker", "1"]);
+        let stream = String::from_utf8_lossy(&read_stream_until(&mut replica, b"marker")).into_owned();
+        assert_eq!(stream.matches("$3\r\nDEL\r\n").count(), 2, "{scan:?}: {stream:?}");
+        assert!(!stream.contains("MULTI"), "{scan:?}: {stream:?}");
+    }
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());
+}

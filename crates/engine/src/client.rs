@@ -100,8 +100,9 @@ pub struct Client {
     /// The current command's reply is skipped.
     pub reply_skip: bool,
     pub multi: Option<MultiState>,
-    /// Keys this client WATCHes: (db, key, already expired when watched).
-    pub watched: Vec<(usize, Vec<u8>, bool)>,
+    /// Keys this client WATCHes: (db, key). Their state lives in the database's
+    /// [`Watcher`](crate::keyspace::Watcher) entries.
+    pub watched: Vec<(usize, Vec<u8>)>,
     pub channels: HashMap<Vec<u8>, ()>,
     pub patterns: Vec<Vec<u8>>,
     pub shard_channels: HashMap<Vec<u8>, ()>,

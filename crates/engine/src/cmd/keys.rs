@@ -2,7 +2,7 @@
 //! RENAME, MOVE, COPY, SWAPDB, FLUSH*, OBJECT, TTLs.
 
 use crate::cmd::args;
-use crate::cmd::spec::{acl, key, CommandSpec, Group, KeySpec, FAST, READONLY, WRITE};
+use crate::cmd::spec::{acl, key, CommandSpec, Group, KeySpec, FAST, READONLY, TOUCHES_ARBITRARY_KEYS, WRITE};
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
 use crate::keyspace::{notify, Entry, Lookup, StrRef, ValueRef};
@@ -85,7 +85,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "scan",
         arity: -2,
-        flags: READONLY,
+        flags: READONLY | TOUCHES_ARBITRARY_KEYS,
         acl: KS,
         handler: Some(scan),
         group: Group::Generic,
@@ -100,7 +100,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "randomkey",
         arity: 1,
-        flags: READONLY,
+        flags: READONLY | TOUCHES_ARBITRARY_KEYS,
         acl: KS,
         handler: Some(randomkey),
         group: Group::Generic,
@@ -669,10 +669,12 @@ fn swapdb(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         let srv = &mut *ctx.srv;
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = srv.dbs.split_at_mut(hi);
+        // Watchers of either database see their keys change (judged before the swap, as
+        // Redis does); blocked clients may now be served.
+        left[lo].touch_all_watched(&mut srv.fx, Some(&right[0]));
+        right[0].touch_all_watched(&mut srv.fx, Some(&left[lo]));
         left[lo].swap_data(&mut right[0]);
-        // Watchers of either database see their keys change; blocked clients may now be served.
         for id in [a, b] {
-            srv.dbs[id].touch_all_watched(&mut srv.fx, false);
             let blocked: Vec<Vec<u8>> = srv.dbs[id].blocking.keys().cloned().collect();
             // Every waited-on key: present ones may serve their readers, and XREADGROUP
             // readers of a stream swapped away learn it is gone.
@@ -701,7 +703,7 @@ fn flush_mode(ctx: &Ctx, args: &[&[u8]]) -> CmdResult<bool> {
 
 /// Empties one database (Redis's emptyData for one db): watchers are invalidated.
 pub fn flush_db(srv: &mut crate::server::Server, id: usize, lazy: bool) -> usize {
-    srv.dbs[id].touch_all_watched(&mut srv.fx, true);
+    srv.dbs[id].touch_all_watched(&mut srv.fx, None);
     srv.dbs[id].signal_blocked_streams(&mut srv.fx);
     let entries = srv.dbs[id].clear();
     let n = entries.len();

@@ -12,6 +12,7 @@ use crate::cmd::table::Found;
 use crate::ctx::Ctx;
 use crate::dispatch;
 use crate::error::{err, CmdResult, Error};
+use crate::keyspace::Watcher;
 use crate::reply::Reply;
 use crate::server::Server;
 
@@ -86,9 +87,9 @@ pub static COMMANDS: &[CommandSpec] = &[
 pub fn unwatch_all(srv: &mut Server, slot: usize) {
     let client = &mut srv.clients[slot];
     let id = client.id;
-    for (db, key, _) in std::mem::take(&mut client.watched) {
+    for (db, key) in std::mem::take(&mut client.watched) {
         if let Some(watchers) = srv.dbs[db].watched.get_mut(&key) {
-            watchers.retain(|&c| c != id);
+            watchers.retain(|w| w.client != id);
             if watchers.is_empty() {
                 srv.dbs[db].watched.remove(&key);
             }
@@ -127,8 +128,12 @@ fn discard(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
 /// isWatchedKeyExpired).
 fn watched_key_expired(srv: &Server, slot: usize) -> bool {
     let now = srv.fx.now_ms;
-    srv.clients[slot].watched.iter().any(|(db, key, was_expired)| {
-        !was_expired && srv.dbs[*db].peek(key).and_then(|e| e.expire()).is_some_and(|w| w <= now)
+    let id = srv.clients[slot].id;
+    srv.clients[slot].watched.iter().any(|(db, key)| {
+        let db = &srv.dbs[*db];
+        let was_expired =
+            db.watched.get(key).and_then(|ws| ws.iter().find(|w| w.client == id)).is_some_and(|w| w.expired);
+        !was_expired && db.is_stale(key, now)
     })
 }
 
@@ -175,12 +180,12 @@ fn watch(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let db = ctx.db;
     let now = ctx.now_ms();
     for key in &args[1..] {
-        if ctx.client().watched.iter().any(|(d, k, _)| *d == db && k == key) {
+        if ctx.client().watched.iter().any(|(d, k)| *d == db && k == key) {
             continue;
         }
-        let expired = ctx.srv.dbs[db].peek(key).and_then(|e| e.expire()).is_some_and(|w| w <= now);
-        ctx.srv.dbs[db].watched.entry(key.to_vec()).or_default().push(id);
-        ctx.client().watched.push((db, key.to_vec(), expired));
+        let expired = ctx.srv.dbs[db].is_stale(key, now);
+        ctx.srv.dbs[db].watched.entry(key.to_vec()).or_default().push(Watcher { client: id, expired });
+        ctx.client().watched.push((db, key.to_vec()));
     }
     Ok(Reply::Ok)
 }

@@ -247,6 +247,14 @@ impl SnapshotHold {
     }
 }
 
+/// A client WATCHing a key, and whether the key was already expired (present but stale)
+/// when it was watched: such a key being deleted is not a change (Redis's watchedKey).
+#[derive(Clone, Copy, Debug)]
+pub struct Watcher {
+    pub client: u64,
+    pub expired: bool,
+}
+
 /// One logical database (`SELECT n`).
 #[derive(Default)]
 pub struct Db {
@@ -259,7 +267,7 @@ pub struct Db {
     /// Average TTL of sampled keys (INFO keyspace `avg_ttl`), smoothed like Redis's.
     pub avg_ttl: i64,
     /// WATCHed keys and the clients watching them.
-    pub watched: HashMap<Vec<u8>, Vec<u64>>,
+    pub watched: HashMap<Vec<u8>, Vec<Watcher>>,
     /// Keys that clients are blocked on (BLPOP and friends), with the waiting client ids in
     /// arrival order.
     pub blocking: HashMap<Vec<u8>, std::collections::VecDeque<u64>>,
@@ -607,8 +615,21 @@ impl Db {
     /// signal_modified, saying whether a client's command (rather than expiry) did it.
     fn signal_modified_by(&mut self, fx: &mut Effects, key: &[u8], by_client: bool) {
         if !self.watched.is_empty() {
-            if let Some(clients) = self.watched.get(key) {
-                fx.dirty_cas.extend(clients.iter().copied());
+            let present = self.table.get(key).is_some();
+            if let Some(watchers) = self.watched.get_mut(key) {
+                // Redis's touchWatchedKey.
+                for w in watchers.iter_mut() {
+                    if w.expired {
+                        if !present {
+                            // The stale key is gone: logically nothing changed.
+                            w.expired = false;
+                            continue;
+                        }
+                        // Redis stops at a watcher of a stale key still present.
+                        break;
+                    }
+                    fx.dirty_cas.insert(w.client);
+                }
             }
         }
         if fx.tracking {
@@ -616,14 +637,39 @@ impl Db {
         }
     }
 
-    /// Every WATCH on this database is invalidated (FLUSHDB, SWAPDB, FLUSHALL).
-    pub fn touch_all_watched(&mut self, fx: &mut Effects, only_existing: bool) {
-        let keys: Vec<Vec<u8>> = self.watched.keys().cloned().collect();
-        for key in keys {
-            if !only_existing || self.table.get(&key).is_some() {
-                if let Some(clients) = self.watched.get(&key) {
-                    fx.dirty_cas.extend(clients.iter().copied());
+    /// Whether `key` is present with a TTL that has passed (Redis's keyIsExpired).
+    pub fn is_stale(&self, key: &[u8], now_ms: i64) -> bool {
+        self.table.get(key).and_then(|e| e.expire()).is_some_and(|when| when <= now_ms)
+    }
+
+    /// Invalidates the WATCHes of this database's keys before it is emptied (FLUSHDB,
+    /// FLUSHALL) or, for SWAPDB, replaced by `replaced_with` (Redis's
+    /// touchAllWatchedKeysInDb): a key present in neither is untouched, and a key that was
+    /// stale when watched and is gone (or stays stale) is logically unchanged.
+    pub fn touch_all_watched(&mut self, fx: &mut Effects, replaced_with: Option<&Db>) {
+        let now = fx.now_ms;
+        let Db { watched, table, .. } = self;
+        for (key, watchers) in watched.iter_mut() {
+            let exists_here = table.get(key).is_some();
+            let exists_there = replaced_with.is_some_and(|d| d.table.get(key).is_some());
+            if !exists_here && !exists_there {
+                continue;
+            }
+            let stale_there = replaced_with.is_some_and(|d| d.is_stale(key, now));
+            for w in watchers.iter_mut() {
+                if w.expired {
+                    if !exists_there {
+                        w.expired = false;
+                        continue;
+                    } else if stale_there {
+                        continue;
+                    }
+                } else if !exists_here && stale_there {
+                    // A missing key replaced by a stale one.
+                    w.expired = true;
+                    continue;
                 }
+                fx.dirty_cas.insert(w.client);
             }
         }
     }

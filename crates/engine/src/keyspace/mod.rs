@@ -308,7 +308,9 @@ impl Db {
             fx.stats.expired_keys += 1;
             fx.notify(notify::EXPIRED, "expired", self.id, key);
             self.signal_modified_by(fx, key, false);
-            fx.dirty += 1;
+            // Not a change to the dataset for `dirty` (Redis's deleteExpiredKeyAndPropagate
+            // leaves it alone): a read command that expires a key is not itself propagated,
+            // only the DEL above is.
         }
     }
 

@@ -37,6 +37,9 @@ fn monitor_shows_commands_as_redis_formats_them() {
     c.cmd(&["EXEC"]);
     c.cmd(&["AUTH", "secret"]);
     c.cmd(&["HELLO", "2", "AUTH", "default", "pw"]);
+    // MIGRATE runs (and fails: nothing listens on port 1), its credentials hidden.
+    c.cmd(&["MIGRATE", "127.0.0.1", "1", "k", "9", "5000", "AUTH", "pw"]);
+    c.cmd(&["MIGRATE", "127.0.0.1", "1", "k", "9", "5000", "AUTH2", "user", "pw"]);
     // Admin commands are never shown; unknown or rejected commands never ran.
     c.cmd(&["CONFIG", "GET", "hz"]);
     c.cmd(&["NOSUCH"]);
@@ -52,6 +55,8 @@ fn monitor_shows_commands_as_redis_formats_them() {
         format!(r#"[0 {addr}] "EXEC""#),
         format!(r#"[0 {addr}] "AUTH" "(redacted)""#),
         format!(r#"[0 {addr}] "HELLO" "2" "AUTH" "(redacted)" "(redacted)""#),
+        format!(r#"[0 {addr}] "MIGRATE" "127.0.0.1" "1" "k" "9" "5000" "AUTH" "(redacted)""#),
+        format!(r#"[0 {addr}] "MIGRATE" "127.0.0.1" "1" "k" "9" "5000" "AUTH2" "(redacted)" "(redacted)""#),
         format!(r#"[0 {addr}] "PING""#),
     ];
     for want in expected {

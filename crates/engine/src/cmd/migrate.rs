@@ -108,10 +108,20 @@ struct Request<'a> {
     password: Option<&'a [u8]>,
     first_key: usize,
     num_keys: usize,
+    /// Argument positions MONITOR and SLOWLOG must not show (the credentials).
+    secret: Vec<usize>,
 }
 
 fn parse<'a>(args: &[&'a [u8]]) -> CmdResult<Request<'a>> {
-    let mut r = Request { copy: false, replace: false, username: None, password: None, first_key: 3, num_keys: 1 };
+    let mut r = Request {
+        copy: false,
+        replace: false,
+        username: None,
+        password: None,
+        first_key: 3,
+        num_keys: 1,
+        secret: Vec::new(),
+    };
     let mut j = 6;
     while j < args.len() {
         let more = args.len() - 1 - j;
@@ -126,12 +136,14 @@ fn parse<'a>(args: &[&'a [u8]]) -> CmdResult<Request<'a>> {
             }
             j += 1;
             r.password = Some(args[j]);
+            r.secret.push(j);
         } else if args::is(a, "auth2") {
             if more < 2 {
                 return Err(Error::Syntax);
             }
             r.username = Some(args[j + 1]);
             r.password = Some(args[j + 2]);
+            r.secret.extend([j + 1, j + 2]);
             j += 2;
         } else if args::is(a, "keys") {
             if !args[3].is_empty() {
@@ -193,6 +205,9 @@ enum Failure {
 
 fn migrate(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let req = parse(args)?;
+    for &j in &req.secret {
+        crate::introspection::redact(ctx.srv, j);
+    }
     let timeout_ms = args::int(args[5])?;
     let dbid = args::int(args[4])?;
     let timeout = Duration::from_millis(if timeout_ms <= 0 { 1000 } else { timeout_ms as u64 });

@@ -39,6 +39,8 @@ pub mod stream_read;
 mod stream_tests;
 pub mod string;
 pub mod table;
+#[cfg(test)]
+mod test_support;
 pub mod txn;
 pub mod zset;
 pub mod zset_pop;

@@ -6,42 +6,8 @@
 
 use spinel_resp::Frame;
 
-use crate::config::Config;
-use crate::dispatch;
+use crate::cmd::test_support::{bulk, client, outbox, run, server};
 use crate::server::Server;
-
-fn server() -> Server {
-    Server::new(Config::new())
-}
-
-fn client(srv: &mut Server) -> usize {
-    srv.add_client("127.0.0.1:1".into(), "127.0.0.1:6379".into(), -1, None).0
-}
-
-fn run(srv: &mut Server, slot: usize, args: &[&str]) -> Vec<Frame> {
-    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let mut out = Vec::new();
-    dispatch::process_into(srv, slot, &args, &mut out);
-    frames(&out)
-}
-
-fn outbox(srv: &mut Server, slot: usize) -> Vec<Frame> {
-    let bytes = std::mem::take(&mut srv.clients[slot].outbox);
-    frames(&bytes)
-}
-
-fn frames(mut bytes: &[u8]) -> Vec<Frame> {
-    let mut out = Vec::new();
-    while let Some((frame, used)) = Frame::decode(bytes).expect("valid RESP") {
-        out.push(frame);
-        bytes = &bytes[used..];
-    }
-    out
-}
-
-fn bulk(s: &str) -> Frame {
-    Frame::Bulk(s.as_bytes().to_vec())
-}
 
 fn arr(items: Vec<Frame>) -> Frame {
     Frame::Array(items)

@@ -82,6 +82,23 @@ impl<'a> Ctx<'a> {
         db.signal_modified(fx, key);
     }
 
+    /// The tail of Redis's HDEL/SREM after `removed` elements left the collection at `key`:
+    /// the key goes if the removal `emptied` it, then the key is signalled, `event` (and
+    /// `del`) fired and the removals counted — nothing of it when none was removed.
+    pub fn elements_removed(&mut self, key: &[u8], class: u32, event: &'static str, removed: usize, emptied: bool) {
+        if emptied {
+            self.delete_key(key);
+        }
+        if removed > 0 {
+            self.signal_modified(key);
+            self.notify(class, event, key);
+            if emptied {
+                self.notify(crate::keyspace::notify::GENERIC, "del", key);
+            }
+            self.dirty(removed as u64);
+        }
+    }
+
     /// Queues a keyspace event for the selected database.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         let db = self.db;

@@ -372,17 +372,7 @@ fn hdel(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if emptied {
-        ctx.delete_key(key);
-    }
-    if deleted > 0 {
-        ctx.signal_modified(key);
-        ctx.notify(notify::HASH, "hdel", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-        ctx.dirty(deleted as u64);
-    }
+    ctx.elements_removed(key, notify::HASH, "hdel", deleted as usize, emptied);
     Ok(Reply::Int(deleted))
 }
 

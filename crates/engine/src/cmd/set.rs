@@ -359,17 +359,7 @@ fn srem(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if emptied {
-        ctx.delete_key(key);
-    }
-    if deleted > 0 {
-        ctx.signal_modified(key);
-        ctx.notify(notify::SET, "srem", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-        ctx.dirty(deleted as u64);
-    }
+    ctx.elements_removed(key, notify::SET, "srem", deleted as usize, emptied);
     Ok(Reply::Int(deleted))
 }
 

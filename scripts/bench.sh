@@ -14,10 +14,24 @@
 #
 # Options:
 #   --rounds N          rounds per test (default 5)
-#   --tests LIST        redis-benchmark -t tests, comma-separated (default get,set); families
-#                       add theirs (lpush,sadd,hset,zadd,...)
+#   --tests LIST        tests, comma-separated (default get,set): redis-benchmark -t names
+#                       (get,set,lpush,rpop,sadd,hset,zadd,lrange_100,...) and the cases below
 #   --command 'CMD...'  also benchmark a custom command (repeatable), e.g.
 #                       --command 'XADD bench:stream * field __rand_int__'
+#
+# Cases beyond redis-benchmark -t (each prepares its own keys; loadgen is this repo's
+# crates/difftest/src/bin/loadgen.rs, for loads redis-benchmark cannot express):
+#   zrangebyscore   ZRANGEBYSCORE bench:zset (R +inf LIMIT 0 10 on a 1,000-member zset
+#   blpop           BLPOP ping-pong: per connection pair, one side RPUSH ping / BLPOP pong,
+#                   the other BLPOP ping / RPUSH pong (loadgen; rate = round trips/s)
+#   xadd            XADD bench:stream * field R
+#   xreadgroup      a work queue per connection: XADD an entry, XREADGROUP it (>), XACK it
+#                   (loadgen; rate = messages/s)
+#   publish         PUBLISH bench:chan R with PUBLISH_SUBSCRIBERS (default 10) subscribers
+#                   reading everything (loadgen)
+#   evalsha         EVALSHA of "return redis.call('GET', KEYS[1])" on a pre-filled key
+#   multi           MULTI; GET key:R; SET key:R R; INCR bench:counter; EXEC (loadgen; rate =
+#                   transactions/s)
 #   --pipelines LIST    pipeline depths (default 16,1)
 #   --clients N         redis-benchmark -c (default 50)
 #   --keys N            keys to pre-fill / load (default 1000000)
@@ -26,7 +40,8 @@
 #   --spinel PATH       spinel binary (default target/release/spinel, built with cargo build
 #                       --release unless --no-build)
 #   --no-build
-# Environment: PORT_RANGE (default 21000-21999), REDIS_SERVER_BIN.
+# Environment: PORT_RANGE (default 21000-21999), REDIS_SERVER_BIN, LOADGEN_BIN (default
+# target/release/loadgen, built with spinel), PUBLISH_SUBSCRIBERS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,6 +57,8 @@ REQUESTS=300000
 PIPELINED_FACTOR=${PIPELINED_FACTOR:-8}
 BUILD=1
 SPINEL_BIN=${SPINEL_BIN:-$ROOT/target/release/spinel}
+LOADGEN_BIN=${LOADGEN_BIN:-$ROOT/target/release/loadgen}
+PUBLISH_SUBSCRIBERS=${PUBLISH_SUBSCRIBERS:-10}
 
 usage() {
     sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -87,6 +104,10 @@ fi
 if ((BUILD)); then
     echo "== cargo build --release"
     cargo build --release 2>&1 | tail -n 1
+fi
+if [[ ! -x $LOADGEN_BIN ]]; then
+    echo "== cargo build --release -p spinel-difftest (loadgen)"
+    cargo build --release -p spinel-difftest 2>&1 | tail -n 1
 fi
 
 # Machine and versions, for the note that quotes the figures.
@@ -164,6 +185,68 @@ bench() {
         awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
 }
 
+# loadgen_rate PORT PIPELINE LOADGEN-ARGS...: one loadgen run, prints units/s.
+loadgen_rate() {
+    local port=$1 pipeline=$2 n=$REQUESTS
+    shift 2
+    ((pipeline > 1)) && n=$((REQUESTS * PIPELINED_FACTOR))
+    ${CLIENT[@]+"${CLIENT[@]}"} "$LOADGEN_BIN" --port "$port" -c "$CLIENTS" -n "$n" -P "$pipeline" \
+        -r "$KEYS" "$@" 2>"$WORK/loadgen.err" | tail -n 1 || { cat "$WORK/loadgen.err" >&2; return 0; }
+}
+
+cli() { redis-cli -p "$@" >/dev/null; }
+
+# The cases beyond redis-benchmark -t: prepare_CASE PORT runs once per server after the
+# pre-fill, reset_CASE PORT before every run, run_CASE PORT PIPELINE prints requests/s.
+EXTRA_CASES=" zrangebyscore blpop xadd xreadgroup publish evalsha multi "
+
+prepare_zrangebyscore() {
+    local port=$1 i args=()
+    for ((i = 0; i < 1000; i++)); do args+=("$((i * 1000))" "member:$i"); done
+    cli "$port" ZADD bench:zset "${args[@]}"
+}
+run_zrangebyscore() { bench "$1" "$2" ZRANGEBYSCORE bench:zset '(__rand_int__' +inf LIMIT 0 10; }
+
+reset_blpop() {
+    local port=$1 i keys=()
+    for ((i = 0; i < CLIENTS; i++)); do keys+=("bench:ping:$i" "bench:pong:$i"); done
+    cli "$port" DEL "${keys[@]}"
+}
+run_blpop() {
+    loadgen_rate "$1" "$2" --unit 'RPUSH bench:ping:__conn__ x;BLPOP bench:pong:__conn__ 0' \
+        --unit 'BLPOP bench:ping:__conn__ 0;RPUSH bench:pong:__conn__ x'
+}
+
+reset_xadd() { cli "$1" DEL bench:stream; }
+run_xadd() { bench "$1" "$2" XADD bench:stream '*' field __rand_int__; }
+
+reset_xreadgroup() {
+    local port=$1 i
+    for ((i = 0; i < CLIENTS; i++)); do
+        printf 'DEL bench:queue:%d\nXGROUP CREATE bench:queue:%d workers $ MKSTREAM\n' "$i" "$i"
+    done | redis-cli -p "$port" >/dev/null
+}
+run_xreadgroup() {
+    loadgen_rate "$1" "$2" --unit 'XADD bench:queue:__conn__ __seq__-1 job __rand_int__;XREADGROUP GROUP workers w COUNT 1 STREAMS bench:queue:__conn__ >;XACK bench:queue:__conn__ workers __seq__-1'
+}
+
+run_publish() {
+    loadgen_rate "$1" "$2" --subscribers "$PUBLISH_SUBSCRIBERS" --channel bench:chan \
+        --unit 'PUBLISH bench:chan __rand_int__'
+}
+
+EVALSHA_SCRIPT="return redis.call('GET', KEYS[1])"
+prepare_evalsha() { cli "$1" SCRIPT LOAD "$EVALSHA_SCRIPT"; }
+run_evalsha() {
+    local sha
+    sha=$(printf '%s' "$EVALSHA_SCRIPT" | sha1sum | cut -d' ' -f1)
+    bench "$1" "$2" EVALSHA "$sha" 1 key:__rand_int__
+}
+
+run_multi() {
+    loadgen_rate "$1" "$2" --unit 'MULTI;GET key:__rand_int__;SET key:__rand_int__ __rand_int__;INCR bench:counter;EXEC'
+}
+
 throughput() {
     echo
     echo "== Throughput: $ROUNDS rounds, tests ${TESTS}${COMMANDS[*]:+ + ${COMMANDS[*]}}, pipelines $PIPELINES, -c $CLIENTS, -r $KEYS -d 16, -n $REQUESTS (x$PIPELINED_FACTOR pipelined)"
@@ -177,16 +260,25 @@ throughput() {
     load "$rport" "$WORK/fill" "$KEYS"
     load "$sport" "$WORK/fill" "$KEYS"
     rm -rf "$WORK/fill"
+    local t
+    IFS=, read -ra tests <<<"$TESTS"
+    for t in "${tests[@]}"; do
+        if [[ $EXTRA_CASES == *" $t "* ]] && declare -F "prepare_$t" >/dev/null; then
+            "prepare_$t" "$rport"
+            "prepare_$t" "$sport"
+        fi
+    done
     # Warm-up, not counted.
     bench "$rport" 16 -t get >/dev/null
     bench "$sport" 16 -t get >/dev/null
 
     local -a cases=()
-    local t p c
-    IFS=, read -ra tests <<<"$TESTS"
+    local p c
     IFS=, read -ra pipes <<<"$PIPELINES"
     for p in "${pipes[@]}"; do
-        for t in "${tests[@]}"; do cases+=("$p|-t|$t"); done
+        for t in "${tests[@]}"; do
+            if [[ $EXTRA_CASES == *" $t "* ]]; then cases+=("$p|case|$t"); else cases+=("$p|-t|$t"); fi
+        done
         for c in ${COMMANDS[@]+"${COMMANDS[@]}"}; do cases+=("$p|cmd|$c"); done
     done
     : >"$WORK/results"
@@ -197,7 +289,7 @@ throughput() {
         for kase in "${cases[@]}"; do
             IFS='|' read -r p kind t <<<"$kase"
             label=$t
-            [[ $kind == -t ]] && label=${t^^}
+            [[ $kind != cmd ]] && label=${t^^}
             # Alternate which server goes first.
             if ((round % 2)); then order="redis spinel"; else order="spinel redis"; fi
             for server in $order; do
@@ -205,9 +297,14 @@ throughput() {
                 [[ $server == spinel ]] && port=$sport
                 if [[ $kind == -t ]]; then
                     rps=$(bench "$port" "$p" -t "$t")
+                elif [[ $kind == case ]]; then
+                    if declare -F "reset_$t" >/dev/null; then "reset_$t" "$port"; fi
+                    rps=$("run_$t" "$port" "$p")
                 else
-                    # shellcheck disable=SC2086 # the custom command is split into words
-                    rps=$(bench "$port" "$p" $t)
+                    # The custom command is split into words, without glob expansion (XADD's *).
+                    local -a words
+                    read -ra words <<<"$t"
+                    rps=$(bench "$port" "$p" "${words[@]}")
                 fi
                 printf '%-6s %-28s %-5s %-7s %14s\n' "$round" "${label:0:28}" "$p" "$server" "${rps:-failed}"
                 echo "$label|$p|$server|${rps:-nan}" >>"$WORK/results"

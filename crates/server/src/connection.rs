@@ -6,10 +6,10 @@
 //! client — pub/sub, a served BLPOP — or a kill), and the deadline of a blocking command.
 //! Reading continues while a command is blocked, so a client that disconnects is noticed.
 //!
-//! A script command (EVAL, FCALL… or an EXEC of them) runs on a blocking thread instead of
-//! the runtime thread, holding the engine until it ends, so the runtime keeps serving the
-//! other connections: they wait for the engine, and once the script passes
-//! `busy-reply-threshold` they answer `-BUSY` themselves (see [`Shared::lock_for_commands`]).
+//! A script command (EVAL, FCALL… or an EXEC of them) runs inline like any command, holding
+//! the engine until it ends. Once it passes `busy-reply-threshold` the runtime moves to
+//! another thread (see crate::shared) and the other connections answer `-BUSY` themselves
+//! (see [`Shared::lock_for_commands`]).
 
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use spinel_resp::{Limits, Request, RequestParser};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::shared::{Access, SharedRef};
+use crate::shared::{Access, Shared, SharedRef};
 use crate::stream::Stream;
 
 /// Bytes read per readiness event (Redis's PROTO_IOBUF_LEN).
@@ -56,14 +56,15 @@ pub struct Connection {
     deferred: Option<Vec<Vec<u8>>>,
     /// (peer, local address, unix socket) until the client is added to the engine.
     pending_registration: Option<(String, String, bool)>,
+    /// Handling a wake-up: the reply is written only once the other woken connections have
+    /// run (see `run`).
+    in_wake_cascade: bool,
 }
 
 /// What to do next.
 enum Flow {
     Continue,
     Close,
-    /// Run this script command on a blocking thread, then continue with the input.
-    Script(Vec<Vec<u8>>),
 }
 
 /// What woke the loop.
@@ -96,6 +97,24 @@ fn runs_script(srv: &Server, slot: usize, args: &[&[u8]]) -> bool {
     script_name(name) && !client.has(flags::MULTI)
 }
 
+/// Runs one request (the engine is locked). A script command (EVAL, FCALL, an EXEC of them)
+/// runs here too, on the runtime thread, marked in the script watch for its whole run: if it
+/// passes `busy-reply-threshold`, the Lua hook hands this thread's share of the runtime to
+/// another thread (`Shared::new`), and the other connections — finding the engine held by a
+/// script — answer -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE meanwhile.
+fn process_command(shared: &Shared, srv: &mut Server, slot: usize, args: &[&[u8]], out: &mut Vec<u8>) {
+    if !runs_script(srv, slot, args) {
+        dispatch::process_into(srv, slot, args, out);
+        return;
+    }
+    shared.script.hop_start();
+    dispatch::process_into(srv, slot, args, out);
+    if shared.script.take_shutdown() {
+        srv.shutdown = Some(spinel_engine::server::ShutdownRequest { save: Some(false), now: true, force: true });
+    }
+    shared.script_thread_done();
+}
+
 impl Connection {
     /// Registers the client and serves it until it goes away. While another client's
     /// script is busy the registration waits (the engine is needed), but the connection is
@@ -120,6 +139,7 @@ impl Connection {
             resp3: false,
             limits: Limits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false },
             deferred: None,
+            in_wake_cascade: false,
             pending_registration: Some((peer, local, unix)),
         };
         let refused = match shared.lock_for_commands().await {
@@ -162,6 +182,25 @@ impl Connection {
 
     async fn run(&mut self) {
         loop {
+            if self.in_wake_cascade && self.written < self.out.len() {
+                // A wake-up is usually one hop of a cascade of blocked clients serving each
+                // other (a BLPOP ping-pong, pipelined pops against pipelined pushes). Let the
+                // other woken connections run first; if they wake us again, that is handled
+                // before writing, so a cascade costs one write per client — as in Redis, where
+                // it all runs in one event-loop iteration — instead of one per hop.
+                tokio::task::yield_now().await;
+                let notify = self.notify.clone();
+                let notified = notify.notified();
+                tokio::pin!(notified);
+                if notified.as_mut().enable() {
+                    if let Flow::Close = self.on_wake().await {
+                        let _ = self.flush();
+                        return;
+                    }
+                    continue;
+                }
+            }
+            self.in_wake_cascade = false;
             if self.flush().is_err() {
                 return;
             }
@@ -206,7 +245,7 @@ impl Connection {
                 Access::Locked(mut srv) => Some(self.process_locked(&mut srv)),
                 Access::Busy => self.process_busy(),
             };
-            let flow = match done {
+            return match done {
                 Some(flow) => flow,
                 // A command that needs the engine: wait for the script to end.
                 None => {
@@ -214,46 +253,6 @@ impl Connection {
                     self.process_locked(&mut srv)
                 }
             };
-            match flow {
-                Flow::Script(args) => {
-                    if let Flow::Close = self.run_script(args).await {
-                        return Flow::Close;
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Runs one script command on a blocking thread that holds the engine until it ends.
-    async fn run_script(&mut self, args: Vec<Vec<u8>>) -> Flow {
-        let shared = self.shared.clone();
-        let slot = self.slot;
-        let out = std::mem::take(&mut self.out);
-        shared.script.hop_start();
-        let task = tokio::task::spawn_blocking(move || {
-            let mut out = out;
-            {
-                let mut srv = shared.lock();
-                let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
-                dispatch::process_into(&mut srv, slot, &refs, &mut out);
-                if shared.script.take_shutdown() {
-                    srv.shutdown =
-                        Some(spinel_engine::server::ShutdownRequest { save: Some(false), now: true, force: true });
-                }
-                if srv.shutdown.is_some() {
-                    shared.shutdown.notify_one();
-                }
-            }
-            shared.script_thread_done();
-            out
-        });
-        match task.await {
-            Ok(out) => {
-                self.out = out;
-                Flow::Continue
-            }
-            Err(_) => Flow::Close,
         }
     }
 
@@ -362,17 +361,8 @@ impl Connection {
             return Flow::Continue;
         }
         if let Some(args) = self.deferred.take() {
-            let script = {
-                let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
-                let script = runs_script(srv, self.slot, &refs);
-                if !script {
-                    dispatch::process_into(srv, self.slot, &refs, &mut self.out);
-                }
-                script
-            };
-            if script {
-                return Flow::Script(args);
-            }
+            let refs: SmallVec<[&[u8]; 16]> = args.iter().map(|a| a.as_slice()).collect();
+            process_command(&self.shared, srv, self.slot, &refs, &mut self.out);
         }
         self.process(srv)
     }
@@ -449,7 +439,7 @@ impl Connection {
     /// Runs every complete request in the input buffer (the engine is locked).
     fn process(&mut self, srv: &mut Server) -> Flow {
         let slot = self.slot;
-        let mut script: Option<Vec<Vec<u8>>> = None;
+        let shared = self.shared.clone();
         {
             // While the batch runs, CLIENT LIST shows the query buffer still holding it and only
             // the output not yet written, as Redis does.
@@ -481,22 +471,14 @@ impl Connection {
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
-                    if runs_script(srv, slot, &args) {
-                        script = Some(args.iter().map(|a| a.to_vec()).collect());
-                        break;
-                    }
-                    dispatch::process_into(srv, slot, &args, out);
+                    process_command(&shared, srv, slot, &args, out);
                 }
                 Ok(Some(Request::Inline(owned))) => {
                     let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
                     if is_cross_protocol_attack(&args) {
                         return Flow::Close;
                     }
-                    if runs_script(srv, slot, &args) {
-                        script = Some(args.iter().map(|a| a.to_vec()).collect());
-                        break;
-                    }
-                    dispatch::process_into(srv, slot, &args, out);
+                    process_command(&shared, srv, slot, &args, out);
                 }
                 Err(e) => {
                     let mut msg = b"ERR ".to_vec();
@@ -521,11 +503,7 @@ impl Connection {
             self.inbuf.drain(..consumed);
             self.parser.discard(consumed);
         }
-        let flow = self.after_batch(srv);
-        match (flow, script) {
-            (Flow::Continue, Some(args)) => Flow::Script(args),
-            (flow, _) => flow,
-        }
+        self.after_batch(srv)
     }
 
     /// Collects queued output and the client's state after running commands or a wake-up.
@@ -566,7 +544,7 @@ impl Connection {
         // AOF is written first (Redis's beforeSleep order): no reply leaves before its write
         // is in the AOF.
         spinel_engine::persist::aof::before_unlock(srv);
-        if self.flush().is_err() {
+        if !self.in_wake_cascade && self.flush().is_err() {
             return Flow::Close;
         }
         srv.clients[self.slot].obuf_bytes = self.out.len() - self.written;
@@ -575,6 +553,7 @@ impl Connection {
 
     /// The engine woke us: output queued by others, unblocked, or killed.
     async fn on_wake(&mut self) -> Flow {
+        self.in_wake_cascade = true;
         let shared = self.shared.clone();
         let flow = {
             let mut srv = shared.lock_async().await;
@@ -591,18 +570,7 @@ impl Connection {
                 Flow::Continue
             }
         };
-        self.continue_with(flow).await
-    }
-
-    /// Follows a flow from a batch: a script command runs, then the rest of the input.
-    async fn continue_with(&mut self, flow: Flow) -> Flow {
-        match flow {
-            Flow::Script(args) => match self.run_script(args).await {
-                Flow::Close => Flow::Close,
-                _ => self.run_pending().await,
-            },
-            other => other,
-        }
+        flow
     }
 
     /// The blocking command's timeout passed.
@@ -629,7 +597,7 @@ impl Connection {
                 Flow::Continue
             }
         };
-        self.continue_with(flow).await
+        flow
     }
 }
 

@@ -106,24 +106,36 @@ pub fn main_with(options: Options) {
     ));
     log::warning("Configuration loaded");
     let io_threads = config.int("io-threads").max(1) as usize;
-    let runtime = if io_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().thread_stack_size(SCRIPT_THREAD_STACK).build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(io_threads)
-            .thread_stack_size(SCRIPT_THREAD_STACK)
-            .enable_all()
-            .build()
-    };
-    let runtime = match runtime {
+    let runtime = match build_runtime(io_threads) {
         Ok(rt) => rt,
         Err(e) => {
             log::warning(&format!("Failed creating the event loop: {e}"));
             std::process::exit(1);
         }
     };
-    let code = if proxy_mode { runtime.block_on(proxy::run(config)) } else { runtime.block_on(run(config, options)) };
+    // Spawned, so that the whole server runs on the runtime's worker threads (block_on would
+    // run the future on this thread, beside the worker).
+    let server = async move {
+        if proxy_mode {
+            proxy::run(config).await
+        } else {
+            run(config, options).await
+        }
+    };
+    let code = runtime.block_on(async move { tokio::spawn(server).await.unwrap_or(1) });
     std::process::exit(code);
+}
+
+/// The event loop: a multi-threaded tokio runtime with `io-threads` workers — one by default,
+/// so commands run on one thread as in Redis. Multi-threaded even then, because a script that
+/// passes `busy-reply-threshold` hands its worker to a fresh thread with `block_in_place` (see
+/// shared.rs) so the other clients get -BUSY; a current-thread runtime cannot do that.
+fn build_runtime(io_threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(io_threads.max(1))
+        .thread_stack_size(SCRIPT_THREAD_STACK)
+        .enable_all()
+        .build()
 }
 
 fn configure_logging(config: &Config) {
@@ -330,7 +342,7 @@ fn start(
 async fn eviction_loop(shared: SharedRef) {
     loop {
         if spinel_engine::evict::round_pending() {
-            spinel_engine::evict::continue_evictions(&mut shared.lock());
+            spinel_engine::evict::continue_evictions(&mut *shared.lock_async().await);
             tokio::task::yield_now().await;
         } else {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -361,11 +373,7 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .thread_stack_size(SCRIPT_THREAD_STACK)
-                .build()
-                .expect("test runtime");
+            let rt = build_runtime(1).expect("test runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind test port");
                 let port = listener.local_addr().expect("local addr").port();
@@ -406,7 +414,7 @@ async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
     loop {
         kick.notified().await;
         loop {
-            let progress = drive(&mut shared.lock());
+            let progress = drive(&mut *shared.lock_async().await);
             match progress {
                 // Not yield_now: a task that is always ready keeps the runtime from polling
                 // sockets; waiting for the next timer tick lets every client run first.

@@ -1,10 +1,12 @@
 //! The engine as the network layer shares it: one mutex, taken once per batch of pipelined
 //! commands, and a notification for shutdown.
 //!
-//! Scripts are the exception to "the lock is never held for long": a script command runs on
-//! a blocking thread that holds the lock until the script ends (see docs/ARCHITECTURE.md,
-//! concurrency). Tasks on the runtime therefore never block on the lock while a script
-//! thread holds it: [`Shared::lock_async`] waits for it asynchronously, and
+//! Scripts are the exception to "the lock is never held for long": a script command holds the
+//! lock until the script ends (see docs/ARCHITECTURE.md, concurrency). It runs inline on the
+//! runtime thread; once it passes `busy-reply-threshold`, the Lua hook calls
+//! `block_in_place`, which hands that thread's share of the runtime to a fresh thread while
+//! the script goes on. Tasks therefore never block on the lock while a script holds it:
+//! [`Shared::lock_async`] waits for it asynchronously, and
 //! [`Shared::lock_for_commands`] reports when the script ran past `busy-reply-threshold`, so
 //! the connection answers `-BUSY` (and SCRIPT KILL, SHUTDOWN NOSAVE) without the engine.
 
@@ -51,6 +53,7 @@ impl Shared {
                 s.script_changed.notify_waiters();
             }
         }));
+        script.set_on_timeout(Arc::new(release_runtime_thread));
         shared
     }
 
@@ -93,8 +96,11 @@ impl Shared {
                 return Access::Locked(g);
             }
             if !self.script.hopping() {
-                // Plain contention between I/O threads (io-threads > 1): a short wait.
-                return Access::Locked(self.lock());
+                // Plain contention between I/O threads (io-threads > 1): a batch is short,
+                // so yield and try again — never block the thread, as a script may start
+                // and time out meanwhile.
+                tokio::task::yield_now().await;
+                continue;
             }
             let mut notified = pin!(self.script_changed.notified());
             notified.as_mut().enable();
@@ -116,6 +122,29 @@ impl Shared {
         self.script.hop_end();
         self.script_changed.notify_waiters();
     }
+}
+
+/// Runs on a script's thread when it passes the busy threshold: on a multi-threaded runtime
+/// (the server always builds one, even for `io-threads 1`), `block_in_place` moves this
+/// worker's queue and I/O driver to another thread, so the other connections are served (with
+/// -BUSY) while the script keeps this thread. Elsewhere (a current-thread runtime, a plain
+/// thread) there is nothing to release.
+///
+/// `block_in_place` takes the worker back when its closure returns if the new thread has not
+/// picked it up yet, so the closure waits until a task spawned meanwhile has run — which only
+/// the new thread can do.
+fn release_runtime_thread() {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        return;
+    }
+    tokio::task::block_in_place(|| {
+        let (moved_tx, moved_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        handle.spawn(async move {
+            let _ = moved_tx.send(());
+        });
+        let _ = moved_rx.recv_timeout(std::time::Duration::from_secs(5));
+    });
 }
 
 /// The REST gateway reaches the engine through this lock (see spinel_http's module docs).

@@ -1,6 +1,6 @@
 //! What the rest of the server can see of a running script without taking the engine lock.
 //!
-//! A script runs on a thread that holds the engine lock for as long as it runs. Connections
+//! A script holds the engine lock for as long as it runs. Connections
 //! that find the lock taken look at this [`ScriptWatch`]: before `busy-reply-threshold` they
 //! wait; after it (the script "timed out") they answer `-BUSY` themselves and serve the few
 //! commands Redis allows during a busy script (SCRIPT KILL, FUNCTION KILL, FUNCTION STATS,
@@ -52,6 +52,9 @@ pub struct ScriptWatch {
     hops: AtomicUsize,
     info: Mutex<RunningInfo>,
     on_change: Mutex<Option<OnChange>>,
+    /// Called on the script's own thread when it times out, before the others are told: the
+    /// network layer uses it to free the runtime the script is running on.
+    on_timeout: Mutex<Option<OnChange>>,
     /// Whether a new connection must authenticate (requirepass), as of the script start:
     /// connections accepted during a busy script are answered before they are registered.
     requirepass: std::sync::atomic::AtomicBool,
@@ -88,6 +91,11 @@ pub struct Rejection {
 impl ScriptWatch {
     pub fn set_on_change(&self, f: OnChange) {
         *self.info_lock_change() = Some(f);
+    }
+
+    /// Sets what runs on the script's thread when it passes the busy threshold.
+    pub fn set_on_timeout(&self, f: OnChange) {
+        *self.on_timeout.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
 
     fn info_lock_change(&self) -> std::sync::MutexGuard<'_, Option<OnChange>> {
@@ -154,6 +162,10 @@ impl ScriptWatch {
     /// The script ran past `busy-reply-threshold`: other clients now get -BUSY.
     pub fn enter_timedout(&self) {
         self.state.fetch_or(TIMEDOUT, Ordering::SeqCst);
+        let on_timeout = self.on_timeout.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(f) = on_timeout {
+            f();
+        }
         self.notify();
     }
 

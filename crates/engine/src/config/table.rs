@@ -452,15 +452,40 @@ impl Entry {
     }
 }
 
-fn names() -> &'static std::collections::HashMap<&'static str, Entry> {
-    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, Entry>> = std::sync::OnceLock::new();
+/// FNV-1a for the name table: the names are short and the table is fixed, so a keyed hash
+/// buys nothing here, and handlers read their thresholds (hash-max-listpack-entries,
+/// stream-node-max-bytes…) through this lookup on every write.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type NameMap = std::collections::HashMap<&'static [u8], Entry, std::hash::BuildHasherDefault<Fnv>>;
+
+fn names() -> &'static NameMap {
+    static MAP: std::sync::OnceLock<NameMap> = std::sync::OnceLock::new();
     MAP.get_or_init(|| {
-        let mut m = std::collections::HashMap::with_capacity(DIRECTIVES.len() * 2);
+        let mut m = NameMap::with_capacity_and_hasher(DIRECTIVES.len() * 2, Default::default());
         for (index, d) in DIRECTIVES.iter().enumerate() {
-            let fresh = m.insert(d.name, Entry { index, alias: false }).is_none();
+            let fresh = m.insert(d.name.as_bytes(), Entry { index, alias: false }).is_none();
             debug_assert!(fresh, "duplicate config {}", d.name);
             if let Some(alias) = d.alias {
-                let fresh = m.insert(alias, Entry { index, alias: true }).is_none();
+                let fresh = m.insert(alias.as_bytes(), Entry { index, alias: true }).is_none();
                 debug_assert!(fresh, "duplicate config {alias}");
             }
         }
@@ -473,8 +498,10 @@ pub fn lookup(name: &[u8]) -> Option<Entry> {
     if name.len() > 64 {
         return None;
     }
-    let lower = name.to_ascii_lowercase();
-    std::str::from_utf8(&lower).ok().and_then(|s| names().get(s).copied())
+    if !name.iter().any(u8::is_ascii_uppercase) {
+        return names().get(name).copied();
+    }
+    names().get(name.to_ascii_lowercase().as_slice()).copied()
 }
 
 /// Every registered name (primaries and aliases) in table order: the iteration CONFIG GET

@@ -401,3 +401,32 @@ fn regression_blocked_pop_is_not_served_from_a_key_expired_during_exec() {
     assert_eq!(blocked.read(), Frame::NullArray);
     assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), ok());
 }
+
+/// Guards the wake-up path that defers a woken connection's write until the other woken
+/// connections ran: pipelined pops against pipelined pushes serve each other in a cascade
+/// inside the server, and every reply must still arrive, in order.
+#[test]
+fn pipelined_blpop_ping_pong_cascade_delivers_every_reply() {
+    let srv = server();
+    let (mut a, mut b) = (Conn::open(&srv), Conn::open(&srv));
+    const ROUNDS: usize = 200;
+    let mut ping = Vec::new();
+    let mut pong = Vec::new();
+    for i in 0..ROUNDS {
+        let value = format!("v{i}");
+        ping.extend(Frame::command([b"RPUSH".as_slice(), b"ping", value.as_bytes()]));
+        ping.extend(Frame::command([b"BLPOP".as_slice(), b"pong", b"0"]));
+        pong.extend(Frame::command([b"BLPOP".as_slice(), b"ping", b"0"]));
+        pong.extend(Frame::command([b"RPUSH".as_slice(), b"pong", value.as_bytes()]));
+    }
+    b.send(&pong);
+    a.send(&ping);
+    for i in 0..ROUNDS {
+        let value = format!("v{i}");
+        assert_eq!(a.read(), int(1), "RPUSH ping #{i}");
+        assert_eq!(a.read(), bulks(&["pong", &value]), "BLPOP pong #{i}");
+        assert_eq!(b.read(), bulks(&["ping", &value]), "BLPOP ping #{i}");
+        assert_eq!(b.read(), int(1), "RPUSH pong #{i}");
+    }
+    assert_eq!(a.cmd(&["EXISTS", "ping", "pong"]), int(0));
+}

@@ -8,23 +8,34 @@
 //! tells the two apart. Scores round-trip exactly, except that -0.0 reads back as 0 (as
 //! in Redis's listpack).
 //!
-//! Like Redis's listpack, lookups are linear scans and an insert moves the tail of the
-//! buffer; the encoding is only used while the set is small (`zset-max-listpack-*`).
+//! Like Redis's listpack, lookups are linear scans and a change rebuilds the buffer at its
+//! exact new size (Redis's lpInsert reallocates too); the encoding is only used while the set
+//! is small (`zset-max-listpack-*`). The buffer is one block behind a thin pointer, its byte
+//! length in a 4-byte prefix, so a small sorted set costs a single block without spare
+//! capacity and the value itself stays pointer-sized.
 
 use std::cmp::Ordering;
+use std::ptr::NonNull;
 
 use super::skiplist::cmp_elements;
+use super::tagged::{alloc_block, free_block};
 
 /// Bytes of the count header.
 const HEADER: usize = 4;
 /// Largest integer a score may be to use the integer form (every such integer is exact).
 const MAX_INT_SCORE: f64 = 9_007_199_254_740_992.0;
 const FLOAT_TAG: u8 = 0x01;
+/// Bytes of the block's length prefix, before the count header.
+const PREFIX: usize = 4;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Listpack {
-    buf: Vec<u8>,
-}
+/// The packed elements (see the module docs): a thin pointer to one block
+/// `[buffer length: u32 LE][count: u32 LE][elements]`, where the buffer is the count header and
+/// the elements (byte offsets below count from the buffer's start).
+pub struct Listpack(NonNull<u8>);
+
+// Listpack owns its block like a Box<[u8]> would.
+unsafe impl Send for Listpack {}
+unsafe impl Sync for Listpack {}
 
 /// One decoded element and where it sits.
 #[derive(Clone, Copy, Debug)]
@@ -46,15 +57,46 @@ fn varint_len(mut n: u64) -> usize {
     len
 }
 
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+/// Where encoded bytes go: a growing buffer, or a small one on the stack.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Room for a length prefix or a score (at most 10 bytes each).
+#[derive(Default)]
+struct Small {
+    buf: [u8; 10],
+    len: usize,
+}
+
+impl Small {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Sink for Small {
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+}
+
+fn put_varint(out: &mut impl Sink, mut n: u64) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
-            out.push(byte);
+            out.put(&[byte]);
             return;
         }
-        out.push(byte | 0x80);
+        out.put(&[byte | 0x80]);
     }
 }
 
@@ -81,15 +123,15 @@ fn int_score(score: f64) -> Option<i64> {
     (score.fract() == 0.0 && score.abs() <= MAX_INT_SCORE).then_some(score as i64)
 }
 
-fn put_score(out: &mut Vec<u8>, score: f64) {
+fn put_score(out: &mut impl Sink, score: f64) {
     match int_score(score) {
         Some(i) => {
             let zigzag = ((i << 1) ^ (i >> 63)) as u64;
             put_varint(out, zigzag << 1);
         }
         None => {
-            out.push(FLOAT_TAG);
-            out.extend_from_slice(&score.to_le_bytes());
+            out.put(&[FLOAT_TAG]);
+            out.put(&score.to_le_bytes());
         }
     }
 }
@@ -128,54 +170,75 @@ impl Default for Listpack {
 
 impl Listpack {
     pub fn new() -> Listpack {
-        Listpack { buf: vec![0; HEADER] }
+        Listpack::from_parts(&[], 0)
+    }
+
+    /// A block holding `count` elements whose encodings are `parts`, laid end to end.
+    fn from_parts(parts: &[&[u8]], count: usize) -> Listpack {
+        let len = HEADER + parts.iter().map(|p| p.len()).sum::<usize>();
+        let block = alloc_block(PREFIX + len, |out| {
+            out[..PREFIX].copy_from_slice(&(len as u32).to_le_bytes());
+            out[PREFIX..PREFIX + HEADER].copy_from_slice(&(count as u32).to_le_bytes());
+            let mut at = PREFIX + HEADER;
+            for p in parts {
+                out[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+        });
+        Listpack(block)
     }
 
     /// A listpack holding `items`, which must be sorted and unique.
     pub fn from_sorted<'a>(items: impl IntoIterator<Item = (&'a [u8], f64)>, count_hint: usize) -> Listpack {
-        let mut lp = Listpack { buf: Vec::with_capacity(HEADER + count_hint * 8) };
-        lp.buf.extend_from_slice(&[0; HEADER]);
-        let mut n = 0u32;
+        let mut data = Vec::with_capacity(count_hint * 8);
+        let mut n = 0;
         for (member, score) in items {
-            put_varint(&mut lp.buf, member.len() as u64);
-            lp.buf.extend_from_slice(member);
-            put_score(&mut lp.buf, score);
+            put_varint(&mut data, member.len() as u64);
+            data.extend_from_slice(member);
+            put_score(&mut data, score);
             n += 1;
         }
-        lp.set_len(n as usize);
-        lp.buf.shrink_to_fit();
-        lp
+        Listpack::from_parts(&[&data], n)
+    }
+
+    /// The count header and the elements.
+    fn buf(&self) -> &[u8] {
+        // SAFETY: the block starts with the buffer's length, and the buffer follows it, as
+        // `from_parts` wrote them; it lives as long as self.
+        unsafe {
+            let p = self.0.as_ptr();
+            let len = u32::from_le_bytes([*p, *p.add(1), *p.add(2), *p.add(3)]) as usize;
+            std::slice::from_raw_parts(p.add(PREFIX), len)
+        }
     }
 
     pub fn len(&self) -> usize {
-        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+        let b = self.buf();
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn set_len(&mut self, n: usize) {
-        self.buf[..HEADER].copy_from_slice(&(n as u32).to_le_bytes());
-    }
-
     /// Total bytes of the encoding (Redis's lpBytes counterpart).
     pub fn bytes(&self) -> usize {
-        self.buf.len()
+        self.buf().len()
     }
 
     /// Bytes allocated.
     pub fn allocated_bytes(&self) -> usize {
-        self.buf.capacity()
+        PREFIX + self.bytes()
     }
 
     /// The element at byte offset `pos` (an element boundary below `bytes()`).
     pub fn item_at(&self, pos: usize) -> Item<'_> {
-        let (len, n) = get_varint(&self.buf, pos);
+        let buf = self.buf();
+        let (len, n) = get_varint(buf, pos);
         let start = pos + n;
         let member_end = start + len as usize;
-        let (score, sn) = get_score(&self.buf, member_end);
-        Item { member: &self.buf[start..member_end], score, pos, end: member_end + sn }
+        let (score, sn) = get_score(buf, member_end);
+        Item { member: &buf[start..member_end], score, pos, end: member_end + sn }
     }
 
     /// Elements in order.
@@ -197,7 +260,7 @@ impl Listpack {
 
     /// Byte offset of the element at 0-based index `index`, or the end.
     pub fn offset_of_index(&self, index: usize) -> usize {
-        self.iter().nth(index).map_or(self.buf.len(), |it| it.pos)
+        self.iter().nth(index).map_or(self.bytes(), |it| it.pos)
     }
 
     pub fn find(&self, member: &[u8]) -> Option<Item<'_>> {
@@ -214,28 +277,26 @@ impl Listpack {
         let at = self
             .iter()
             .find(|it| cmp_elements(it.score, it.member, score, member) == Ordering::Greater)
-            .map_or(self.buf.len(), |it| it.pos);
-        let mut encoded = Vec::with_capacity(element_len(member, score));
-        put_varint(&mut encoded, member.len() as u64);
-        encoded.extend_from_slice(member);
-        put_score(&mut encoded, score);
-        self.buf.reserve_exact(encoded.len());
-        self.buf.splice(at..at, encoded);
+            .map_or(self.bytes(), |it| it.pos);
+        // The element's length prefix and score, encoded on the stack.
+        let mut head = Small::default();
+        put_varint(&mut head, member.len() as u64);
+        let mut tail = Small::default();
+        put_score(&mut tail, score);
+        let buf = self.buf();
         let n = self.len() + 1;
-        self.set_len(n);
+        // The new block is built before the old one goes: `buf` borrows the old block.
+        let new = Listpack::from_parts(&[&buf[HEADER..at], head.bytes(), member, tail.bytes(), &buf[at..]], n);
+        *self = new;
     }
 
     /// Removes the elements in the byte range `from..to` (element boundaries), `count` of
     /// them.
     pub fn remove_span(&mut self, from: usize, to: usize, count: usize) {
-        self.buf.drain(from..to);
+        let buf = self.buf();
         let n = self.len() - count;
-        self.set_len(n);
-        // Give memory back like Redis's listpack realloc does, without churning on every
-        // small removal.
-        if self.buf.capacity() > self.buf.len() * 2 + 64 {
-            self.buf.shrink_to_fit();
-        }
+        let new = Listpack::from_parts(&[&buf[HEADER..from], &buf[to..]], n);
+        *self = new;
     }
 
     /// Removes `member`; true if it was there.
@@ -290,6 +351,33 @@ impl Listpack {
     }
 }
 
+impl Drop for Listpack {
+    fn drop(&mut self) {
+        let size = PREFIX + self.bytes();
+        // SAFETY: the block was allocated by `from_parts` with this size.
+        unsafe { free_block(self.0, size) };
+    }
+}
+
+impl Clone for Listpack {
+    fn clone(&self) -> Listpack {
+        let buf = self.buf();
+        Listpack::from_parts(&[&buf[HEADER..]], self.len())
+    }
+}
+
+impl PartialEq for Listpack {
+    fn eq(&self, other: &Listpack) -> bool {
+        self.buf() == other.buf()
+    }
+}
+
+impl std::fmt::Debug for Listpack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|it| (String::from_utf8_lossy(it.member), it.score))).finish()
+    }
+}
+
 pub struct Iter<'a> {
     lp: &'a Listpack,
     pos: usize,
@@ -299,7 +387,7 @@ impl<'a> Iterator for Iter<'a> {
     type Item = Item<'a>;
 
     fn next(&mut self) -> Option<Item<'a>> {
-        if self.pos >= self.lp.buf.len() {
+        if self.pos >= self.lp.bytes() {
             return None;
         }
         let it = self.lp.item_at(self.pos);

@@ -8,8 +8,8 @@
 //! tells the two apart. Scores round-trip exactly, except that -0.0 reads back as 0 (as
 //! in Redis's listpack).
 //!
-//! Like Redis's listpack, lookups are linear scans and a change rebuilds the buffer at its
-//! exact new size (Redis's lpInsert reallocates too); the encoding is only used while the set
+//! Like Redis's listpack, lookups are linear scans and a change reallocates the buffer to its
+//! exact new size and moves the tail (as Redis's lpInsert does); the encoding is only used while the set
 //! is small (`zset-max-listpack-*`). The buffer is one block behind a thin pointer, its byte
 //! length in a 4-byte prefix, so a small sorted set costs a single block without spare
 //! capacity and the value itself stays pointer-sized.
@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 use std::ptr::NonNull;
 
 use super::skiplist::cmp_elements;
-use super::tagged::{alloc_block, free_block};
+use super::tagged::{alloc_block, free_block, realloc_block};
 
 /// Bytes of the count header.
 const HEADER: usize = 4;
@@ -283,20 +283,58 @@ impl Listpack {
         put_varint(&mut head, member.len() as u64);
         let mut tail = Small::default();
         put_score(&mut tail, score);
-        let buf = self.buf();
-        let n = self.len() + 1;
-        // The new block is built before the old one goes: `buf` borrows the old block.
-        let new = Listpack::from_parts(&[&buf[HEADER..at], head.bytes(), member, tail.bytes(), &buf[at..]], n);
-        *self = new;
+        let old = self.bytes();
+        let add = head.len + member.len() + tail.len;
+        let count = self.len() + 1;
+        // Grow in place where the allocator can (Redis's lpInsert reallocates too), move the
+        // tail up and write the element into the gap.
+        let base = self.resize(old + add);
+        // SAFETY: the block now holds PREFIX + old + add bytes, the first PREFIX + old of them
+        // the old contents; `at` is an element boundary, so at <= old.
+        unsafe {
+            let data = base.add(PREFIX);
+            std::ptr::copy(data.add(at), data.add(at + add), old - at);
+            let mut w = data.add(at);
+            for part in [head.bytes(), member, tail.bytes()] {
+                std::ptr::copy_nonoverlapping(part.as_ptr(), w, part.len());
+                w = w.add(part.len());
+            }
+        }
+        self.set_header(old + add, count);
     }
 
     /// Removes the elements in the byte range `from..to` (element boundaries), `count` of
     /// them.
     pub fn remove_span(&mut self, from: usize, to: usize, count: usize) {
-        let buf = self.buf();
+        let old = self.bytes();
         let n = self.len() - count;
-        let new = Listpack::from_parts(&[&buf[HEADER..from], &buf[to..]], n);
-        *self = new;
+        // SAFETY: HEADER <= from <= to <= old, all inside the block's buffer.
+        unsafe {
+            let data = self.0.as_ptr().add(PREFIX);
+            std::ptr::copy(data.add(to), data.add(from), old - to);
+        }
+        let new = old - (to - from);
+        self.resize(new);
+        self.set_header(new, n);
+    }
+
+    /// Reallocates the block for a buffer of `len` bytes, keeping the common prefix of the
+    /// contents; the caller then fixes the header with [`Listpack::set_header`].
+    fn resize(&mut self, len: usize) -> *mut u8 {
+        let old = PREFIX + self.bytes();
+        // SAFETY: the block was allocated with `old` bytes by `from_parts` or `resize`.
+        self.0 = unsafe { realloc_block(self.0, old, PREFIX + len) };
+        self.0.as_ptr()
+    }
+
+    /// Writes the buffer length and the element count.
+    fn set_header(&mut self, len: usize, count: usize) {
+        // SAFETY: the block holds at least PREFIX + HEADER bytes.
+        unsafe {
+            let p = self.0.as_ptr();
+            std::ptr::copy_nonoverlapping((len as u32).to_le_bytes().as_ptr(), p, PREFIX);
+            std::ptr::copy_nonoverlapping((count as u32).to_le_bytes().as_ptr(), p.add(PREFIX), HEADER);
+        }
     }
 
     /// Removes `member`; true if it was there.
@@ -430,6 +468,37 @@ mod tests {
         let mut v = Vec::new();
         put_score(&mut v, 7.0);
         assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn matches_a_sorted_model_through_inserts_and_removals() {
+        let mut lp = Listpack::new();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for step in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let member = format!("m{}", x % 97).into_bytes();
+            let member = if x % 5 == 0 { member.repeat(40) } else { member };
+            let score = if x % 3 == 0 { (x % 1000) as f64 / 8.0 } else { (x % 50) as f64 };
+            if lp.remove(&member) {
+                model.retain(|(_, m)| m != &member);
+            } else if step % 7 != 0 {
+                lp.insert(&member, score);
+                model.push((score, member));
+                model.sort_by(|a, b| cmp_elements(a.0, &a.1, b.0, &b.1));
+            }
+            if step % 50 == 0 && !model.is_empty() {
+                let expected = model.len().saturating_sub(1).min(3);
+                assert_eq!(lp.remove_index_range(1, 3), expected);
+                model.drain(1..1 + expected);
+            }
+            let got: Vec<(f64, Vec<u8>)> = lp.iter().map(|it| (it.score, it.member.to_vec())).collect();
+            assert_eq!(got, model);
+            assert_eq!(lp.len(), model.len());
+        }
+        assert_eq!(lp.clone(), lp);
     }
 
     #[test]

@@ -535,7 +535,7 @@ fn store_points(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, storedist: bool, 
         items.sort_by(|a, b| a.0.cmp(&b.0));
         items.dedup_by(|a, b| a.0 == b.0);
         let z = ZSet::from_unsorted(items, limits(ctx)).unwrap_or_default();
-        ctx.set_key(dst, Value::Object(Box::new(Object::ZSet(z))), false);
+        ctx.set_key(dst, Value::Object(Object::ZSet(z)), false);
         ctx.notify(notify::ZSET, if search { "geosearchstore" } else { "georadiusstore" }, dst);
         ctx.dirty(n as u64);
     } else if ctx.delete_key(dst) {

@@ -285,7 +285,7 @@ fn write_hash<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<Option<&'a mut Hash
 /// Redis's hashTypeLookupWriteOrCreate: the hash at `key`, created empty if absent.
 fn hash_or_create<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<&'a mut Hash> {
     if write_hash(ctx, key)?.is_none() {
-        ctx.set_key(key, Value::Object(Box::new(Object::Hash(Hash::new()))), false);
+        ctx.set_key(key, Value::Object(Object::Hash(Hash::new())), false);
     }
     // The key exists now; a quiet lookup has no further side effects.
     match ctx.lookup(key, Lookup::QUIET) {

@@ -440,7 +440,7 @@ fn push_generic(ctx: &mut Ctx, args: &[&[u8]], at: Where, xx: bool) -> CmdResult
                 list.push(at, value);
             }
             let len = list.len();
-            ctx.add_key(key, Value::Object(Box::new(Object::List(list))));
+            ctx.add_key(key, Value::Object(Object::List(Box::new(list))));
             len
         }
     };
@@ -677,7 +677,7 @@ pub(super) fn lmove_element(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Where, 
         None => {
             let mut list = new_list(ctx);
             list.push(to, &value);
-            ctx.add_key(dst, Value::Object(Box::new(Object::List(list))));
+            ctx.add_key(dst, Value::Object(Object::List(Box::new(list))));
         }
     }
     ctx.signal_modified(dst);

@@ -314,7 +314,7 @@ fn elem_reply(e: SetElem<'_>) -> Reply {
 }
 
 fn store_set(ctx: &mut Ctx, key: &[u8], set: Set) {
-    ctx.set_key(key, Value::Object(Box::new(Object::Set(set))), false);
+    ctx.set_key(key, Value::Object(Object::Set(set)), false);
 }
 
 /// Redis's dbDelete of a STORE destination (lazily freed per `lazyfree-lazy-server-del`),

@@ -285,7 +285,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) -> CmdResult {
                 }
             }
             if outputlen > 0 {
-                ctx.set_key(dst, Value::Object(Box::new(Object::List(list))), false);
+                ctx.set_key(dst, Value::Object(Object::List(Box::new(list))), false);
                 ctx.notify(notify::LIST, "sortstore", dst);
                 ctx.dirty(outputlen as u64);
             } else if ctx.delete_key(dst) {

@@ -230,7 +230,7 @@ pub(super) fn stream_write<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<Option
 
 /// Creates an empty stream at `key` (absent) and returns it.
 pub(super) fn create_stream<'a>(ctx: &'a mut Ctx, key: &[u8]) -> &'a mut Stream {
-    let entry = ctx.add_key(key, Value::Object(Box::new(Object::Stream(Stream::new()))));
+    let entry = ctx.add_key(key, Value::Object(Object::Stream(Box::default())));
     match entry.object_mut() {
         Some(Object::Stream(s)) => s,
         _ => unreachable!("a stream was just stored"),

@@ -195,7 +195,7 @@ pub fn zset_read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> CmdResult<Option<&'c ZSet>
 
 /// Stores `z` at `key` as a new value (Redis's setKey: any old value and TTL go).
 pub fn store(ctx: &mut Ctx, key: &[u8], z: ZSet) {
-    ctx.set_key(key, Value::Object(Box::new(Object::ZSet(z))), false);
+    ctx.set_key(key, Value::Object(Object::ZSet(z)), false);
 }
 
 /// A score argument (Redis's getDoubleFromObjectOrReply: `string2d`).
@@ -349,7 +349,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[&[u8]], incr_command: bool) -> CmdResult 
             return Ok(zadd_reply(flags.incr, ch, 0, 0, 0, score));
         }
         let z = ZSet::new_for(pairs[1].len(), limits);
-        ctx.add_key(key, Value::Object(Box::new(Object::ZSet(z))));
+        ctx.add_key(key, Value::Object(Object::ZSet(z)));
     }
     if let Some(z) = zset_mut(ctx, key, Lookup::QUIET)? {
         for (pair, &s) in pairs.chunks(2).zip(&scores) {

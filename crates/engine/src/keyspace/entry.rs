@@ -11,7 +11,7 @@
 //! [..+8]   expire time in ms since the epoch, only if HAS_EXPIRE
 //! [..]     key bytes
 //! payload  embedded: LEB128 length + bytes | integer: i64 | raw: an aligned Vec<u8> |
-//!          object: an aligned Box<Object>
+//!          object: an aligned Object (two words, inline: no allocation of its own)
 //! ```
 //!
 //! Redis encodes strings as `int`, `embstr` (≤ 44 bytes) or `raw`; the kinds here are those
@@ -43,7 +43,7 @@ pub enum Value<'a> {
     /// A string that must stay `raw` (the result of APPEND, SETRANGE, SETBIT…).
     Raw(Vec<u8>),
     Int(i64),
-    Object(Box<Object>),
+    Object(Object),
 }
 
 /// A borrowed view of a string value.
@@ -175,7 +175,7 @@ enum Payload<'a> {
     Emb(&'a [u8]),
     Int(i64),
     Raw(Vec<u8>),
-    Obj(Box<Object>),
+    Obj(Object),
 }
 
 impl Payload<'_> {
@@ -237,7 +237,7 @@ impl Entry {
             Payload::Emb(s) => (key_end, key_end + varint_len(s.len()) + s.len()),
             Payload::Int(_) => (key_end, key_end + 8),
             Payload::Raw(_) => (align8(key_end), align8(key_end) + std::mem::size_of::<Vec<u8>>()),
-            Payload::Obj(_) => (align8(key_end), align8(key_end) + std::mem::size_of::<Box<Object>>()),
+            Payload::Obj(_) => (align8(key_end), align8(key_end) + std::mem::size_of::<Object>()),
         };
         let layout = Layout::from_size_align(size, 8).expect("entry size overflow");
         // SAFETY: size > 0; every byte we later read is written below.
@@ -260,7 +260,7 @@ impl Entry {
                 }
                 Payload::Int(v) => std::ptr::write_unaligned(base.add(payload_at) as *mut i64, v),
                 Payload::Raw(v) => std::ptr::write(base.add(payload_at) as *mut Vec<u8>, v),
-                Payload::Obj(o) => std::ptr::write(base.add(payload_at) as *mut Box<Object>, o),
+                Payload::Obj(o) => std::ptr::write(base.add(payload_at) as *mut Object, o),
             }
             Entry(p)
         }
@@ -291,7 +291,7 @@ impl Entry {
             }
             KIND_INT => s.payload_at + 8,
             KIND_RAW => s.payload_at + std::mem::size_of::<Vec<u8>>(),
-            _ => s.payload_at + std::mem::size_of::<Box<Object>>(),
+            _ => s.payload_at + std::mem::size_of::<Object>(),
         };
         Layout::from_size_align(size, 8).expect("valid layout")
     }
@@ -339,7 +339,7 @@ impl Entry {
                 }
                 KIND_INT => ValueRef::Str(StrRef::Int(std::ptr::read_unaligned(p as *const i64))),
                 KIND_RAW => ValueRef::Str(StrRef::Bytes(&*(p as *const Vec<u8>))),
-                _ => ValueRef::Object(&*(p as *const Box<Object>)),
+                _ => ValueRef::Object(&*(p as *const Object)),
             }
         }
     }
@@ -364,8 +364,8 @@ impl Entry {
         if s.kind != KIND_OBJ {
             return None;
         }
-        // SAFETY: an object payload is an aligned Box<Object>; &mut self is exclusive.
-        Some(unsafe { &mut **(self.0.as_ptr().add(s.payload_at) as *mut Box<Object>) })
+        // SAFETY: an object payload is an aligned Object; &mut self is exclusive.
+        Some(unsafe { &mut *(self.0.as_ptr().add(s.payload_at) as *mut Object) })
     }
 
     /// Redis's name for the string encoding (`int`, `embstr`, `raw`), or None for objects.
@@ -445,7 +445,7 @@ impl Entry {
                 }
                 KIND_INT => OwnedPayload::Int(std::ptr::read_unaligned(p as *const i64)),
                 KIND_RAW => OwnedPayload::Raw(std::ptr::read(p as *const Vec<u8>)),
-                _ => OwnedPayload::Obj(std::ptr::read(p as *const Box<Object>)),
+                _ => OwnedPayload::Obj(std::ptr::read(p as *const Object)),
             }
         }
     }
@@ -478,7 +478,7 @@ impl Entry {
                     Value::Str(b)
                 }
             }
-            ValueRef::Object(o) => Value::Object(Box::new(o.clone())),
+            ValueRef::Object(o) => Value::Object(o.clone()),
         };
         Entry::new(key, value, expire, self.lru())
     }
@@ -493,7 +493,7 @@ impl Entry {
     }
 
     /// Takes the object out (for freeing it elsewhere, e.g. lazily).
-    pub fn into_object(self) -> Option<Box<Object>> {
+    pub fn into_object(self) -> Option<Object> {
         if self.shape().kind != KIND_OBJ {
             return None;
         }
@@ -519,8 +519,7 @@ impl Entry {
                     let s = self.shape();
                     unsafe { (*(self.0.as_ptr().add(s.payload_at) as *const Vec<u8>)).capacity() }
                 }
-                // The boxed `Object` is an allocation of its own.
-                ValueRef::Object(o) => crate::memory::jemalloc_class(std::mem::size_of::<Object>()) + o.memory_usage(),
+                ValueRef::Object(o) => o.memory_usage(),
                 _ => 0,
             }
     }
@@ -530,7 +529,7 @@ enum OwnedPayload {
     Emb(Vec<u8>),
     Int(i64),
     Raw(Vec<u8>),
-    Obj(Box<Object>),
+    Obj(Object),
 }
 
 impl Drop for Entry {
@@ -542,7 +541,7 @@ impl Drop for Entry {
             let p = self.0.as_ptr().add(s.payload_at);
             match s.kind {
                 KIND_RAW => std::ptr::drop_in_place(p as *mut Vec<u8>),
-                KIND_OBJ => std::ptr::drop_in_place(p as *mut Box<Object>),
+                KIND_OBJ => std::ptr::drop_in_place(p as *mut Object),
                 _ => {}
             }
             free_block(self.0, layout);

@@ -41,7 +41,9 @@ const TAG_MASK: u8 = 0x3f;
 const MAX_FILL: usize = SLOTS;
 /// The table shrinks when it is fuller than this percentage of nothing... i.e. below 10 %.
 const MIN_FILL_PERCENT: usize = 10;
-const MIN_BUCKETS: usize = 4;
+/// A table starts with one bucket: a small big-encoded collection (a set of a few strings)
+/// then costs one 64-byte line for up to seven entries, where four would cost 256 bytes.
+const MIN_BUCKETS: usize = 1;
 
 /// An owned, pointer-sized value the table can hold.
 ///
@@ -101,16 +103,14 @@ impl Bucket {
     }
 }
 
-/// One power-of-two array of home buckets.
+/// One power-of-two array of home buckets (a boxed slice: its length never changes).
 struct Array {
-    buckets: Vec<Bucket>,
+    buckets: Box<[Bucket]>,
 }
 
 impl Array {
     fn with_buckets(n: usize) -> Array {
-        let mut buckets = Vec::with_capacity(n);
-        buckets.resize_with(n, || Bucket::EMPTY);
-        Array { buckets }
+        Array { buckets: (0..n).map(|_| Bucket::EMPTY).collect() }
     }
 
     fn mask(&self) -> u64 {
@@ -171,10 +171,11 @@ impl<'a, E> SlotMut<'a, E> {
 pub struct Table<E: ThinEntry> {
     /// `arrays[0]` is the table; while rehashing, entries move from it to `arrays[1]`.
     arrays: [Array; 2],
-    /// Next home bucket of `arrays[0]` to move while rehashing.
-    rehash_idx: Option<usize>,
+    /// Next home bucket of `arrays[0]` to move while rehashing, [`NOT_REHASHING`] if none
+    /// (a sentinel rather than an Option: big hashes, sets and sorted sets each own a table,
+    /// and this keeps the struct at 56 bytes).
+    rehash_at: usize,
     len: usize,
-    hasher: foldhash::fast::FixedState,
     /// While set, the table neither resizes nor rehashes (see [`Table::hold`]).
     held: bool,
     _owns: PhantomData<E>,
@@ -183,6 +184,13 @@ pub struct Table<E: ThinEntry> {
 // The table owns its entries like a `Vec<E>` would.
 unsafe impl<E: ThinEntry + Send> Send for Table<E> {}
 unsafe impl<E: ThinEntry + Sync> Sync for Table<E> {}
+
+const NOT_REHASHING: usize = usize::MAX;
+
+/// The hasher every table uses, seeded once per process (as Redis's dict hash seed is):
+/// a per-table seed would cost a word in every big collection.
+static HASHER: std::sync::LazyLock<foldhash::fast::FixedState> =
+    std::sync::LazyLock::new(|| foldhash::fast::FixedState::with_seed(random_seed()));
 
 fn tag_of(hash: u64) -> u8 {
     (hash >> 58) as u8 & TAG_MASK
@@ -210,9 +218,8 @@ impl<E: ThinEntry> Table<E> {
         let _ = Self::ASSERT_THIN;
         Table {
             arrays: [Array::with_buckets(0), Array::with_buckets(0)],
-            rehash_idx: None,
+            rehash_at: NOT_REHASHING,
             len: 0,
-            hasher: foldhash::fast::FixedState::with_seed(random_seed()),
             held: false,
             _owns: PhantomData,
         }
@@ -227,7 +234,7 @@ impl<E: ThinEntry> Table<E> {
     }
 
     pub fn is_rehashing(&self) -> bool {
-        self.rehash_idx.is_some()
+        self.rehash_idx().is_some()
     }
 
     /// Home buckets in the main table (and in the target table while rehashing).
@@ -236,7 +243,12 @@ impl<E: ThinEntry> Table<E> {
     }
 
     pub fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        HASHER.hash_one(key)
+    }
+
+    /// Next home bucket of `arrays[0]` to move, while rehashing.
+    fn rehash_idx(&self) -> Option<usize> {
+        (self.rehash_at != NOT_REHASHING).then_some(self.rehash_at)
     }
 
     /// Views a slot's pointer as the entry it owns.
@@ -267,7 +279,7 @@ impl<E: ThinEntry> Table<E> {
                 continue;
             }
             let idx = (hash & array.mask()) as usize;
-            if t == 0 && self.rehash_idx.is_some_and(|r| idx < r) {
+            if t == 0 && self.rehash_idx().is_some_and(|r| idx < r) {
                 continue;
             }
             // SAFETY: idx is within the array, so the pointer is in bounds and non-null.
@@ -290,7 +302,7 @@ impl<E: ThinEntry> Table<E> {
                     None => break,
                 }
             }
-            if self.rehash_idx.is_none() {
+            if self.rehash_idx().is_none() {
                 break;
             }
         }
@@ -335,7 +347,7 @@ impl<E: ThinEntry> Table<E> {
     /// Walk-order number of home chain `idx` of array `t`: while rehashing, the chains not
     /// yet moved from the old array come first, then the new array's.
     fn position_of(&self, t: usize, idx: usize) -> u64 {
-        match (t, self.rehash_idx) {
+        match (t, self.rehash_idx()) {
             (0, Some(r)) => (idx - r) as u64,
             (0, None) => idx as u64,
             (_, r) => (self.arrays[0].buckets.len() - r.unwrap_or(0) + idx) as u64,
@@ -344,11 +356,11 @@ impl<E: ThinEntry> Table<E> {
 
     /// The (array, home index) at walk position `pos`.
     fn at_position(&self, pos: u64) -> Option<(usize, usize)> {
-        let start = self.rehash_idx.unwrap_or(0);
+        let start = self.rehash_idx().unwrap_or(0);
         let first = self.arrays[0].buckets.len().saturating_sub(start) as u64;
         if pos < first {
             Some((0, start + pos as usize))
-        } else if self.rehash_idx.is_some() && pos - first < self.arrays[1].buckets.len() as u64 {
+        } else if self.rehash_idx().is_some() && pos - first < self.arrays[1].buckets.len() as u64 {
             Some((1, (pos - first) as usize))
         } else {
             None
@@ -357,8 +369,8 @@ impl<E: ThinEntry> Table<E> {
 
     /// Number of home chains in walk order.
     pub fn walk_len(&self) -> u64 {
-        let first = self.arrays[0].buckets.len() - self.rehash_idx.unwrap_or(0);
-        let second = if self.rehash_idx.is_some() { self.arrays[1].buckets.len() } else { 0 };
+        let first = self.arrays[0].buckets.len() - self.rehash_idx().unwrap_or(0);
+        let second = if self.rehash_idx().is_some() { self.arrays[1].buckets.len() } else { 0 };
         (first + second) as u64
     }
 
@@ -424,7 +436,7 @@ impl<E: ThinEntry> Table<E> {
         debug_assert!(self.get(entry.key()).is_none());
         self.grow_if_needed();
         self.rehash_step();
-        let t = usize::from(self.rehash_idx.is_some());
+        let t = usize::from(self.rehash_idx().is_some());
         let tag = tag_of(hash) | if flag { FLAG } else { 0 };
         let mut loc = Self::place(&mut self.arrays[t], hash, tag, entry.into_raw());
         loc.position = self.position_of(t, (hash & self.arrays[t].mask()) as usize);
@@ -519,7 +531,7 @@ impl<E: ThinEntry> Table<E> {
     }
 
     fn grow_if_needed(&mut self) {
-        if self.rehash_idx.is_some() || (self.held && !self.arrays[0].buckets.is_empty()) {
+        if self.rehash_idx().is_some() || (self.held && !self.arrays[0].buckets.is_empty()) {
             return;
         }
         let buckets = self.arrays[0].buckets.len();
@@ -531,7 +543,7 @@ impl<E: ThinEntry> Table<E> {
     }
 
     fn shrink_if_needed(&mut self) {
-        if self.rehash_idx.is_some() || self.held {
+        if self.rehash_idx().is_some() || self.held {
             return;
         }
         let buckets = self.arrays[0].buckets.len();
@@ -548,7 +560,7 @@ impl<E: ThinEntry> Table<E> {
 
     /// Makes room for `n` entries in all, growing once instead of step by step.
     pub fn reserve(&mut self, n: usize) {
-        if self.rehash_idx.is_some() || self.held {
+        if self.rehash_idx().is_some() || self.held {
             return;
         }
         let mut target = self.arrays[0].buckets.len().max(MIN_BUCKETS);
@@ -564,7 +576,7 @@ impl<E: ThinEntry> Table<E> {
 
     fn start_rehash(&mut self, buckets: usize) {
         self.arrays[1] = Array::with_buckets(buckets);
-        self.rehash_idx = Some(0);
+        self.rehash_at = 0;
     }
 
     /// One step of incremental rehashing: moves one home chain (visiting at most ten empty
@@ -575,7 +587,7 @@ impl<E: ThinEntry> Table<E> {
 
     /// Moves up to `chains` home chains to the new table. Returns true if rehashing remains.
     pub fn rehash(&mut self, chains: usize) -> bool {
-        let Some(mut idx) = self.rehash_idx else { return false };
+        let Some(mut idx) = self.rehash_idx() else { return false };
         if self.held {
             return true;
         }
@@ -598,10 +610,10 @@ impl<E: ThinEntry> Table<E> {
         if idx >= old_len {
             self.arrays.swap(0, 1);
             self.arrays[1] = Array::with_buckets(0);
-            self.rehash_idx = None;
+            self.rehash_at = NOT_REHASHING;
             false
         } else {
-            self.rehash_idx = Some(idx);
+            self.rehash_at = idx;
             true
         }
     }
@@ -635,7 +647,7 @@ impl<E: ThinEntry> Table<E> {
             return 0;
         }
         let mut v = cursor;
-        match self.rehash_idx {
+        match self.rehash_idx() {
             None => {
                 let a = &self.arrays[0];
                 let m0 = a.mask();
@@ -697,7 +709,7 @@ impl<E: ThinEntry> Table<E> {
         if self.len == 0 {
             return None;
         }
-        let start = self.rehash_idx.unwrap_or(0);
+        let start = self.rehash_idx().unwrap_or(0);
         let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
         let span = sizes.0 + sizes.1 - start;
         loop {
@@ -731,7 +743,7 @@ impl<E: ThinEntry> Table<E> {
         if self.len == 0 {
             return None;
         }
-        let start = self.rehash_idx.unwrap_or(0);
+        let start = self.rehash_idx().unwrap_or(0);
         let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
         let span = sizes.0 + sizes.1 - start;
         let mut pick = (rand() % span as u64) as usize;
@@ -765,7 +777,7 @@ impl<E: ThinEntry> Table<E> {
         if self.len == 0 || want == 0 {
             return;
         }
-        let start = self.rehash_idx.unwrap_or(0);
+        let start = self.rehash_idx().unwrap_or(0);
         let sizes = (self.arrays[0].buckets.len(), self.arrays[1].buckets.len());
         let span = sizes.0 + sizes.1 - start;
         let mut pick = (rand() % span as u64) as usize;
@@ -843,7 +855,7 @@ impl<E: ThinEntry> Table<E> {
             }
         }
         self.arrays = [Array::with_buckets(0), Array::with_buckets(0)];
-        self.rehash_idx = None;
+        self.rehash_at = NOT_REHASHING;
         self.len = 0;
         self.held = false;
         out
@@ -924,6 +936,19 @@ mod tests {
             self.0 ^= self.0 << 17;
             self.0
         }
+    }
+
+    #[test]
+    fn small_tables_are_small() {
+        // Every big hash, set and sorted set owns a table: keep its header and first
+        // allocation small.
+        assert!(std::mem::size_of::<Table<TestEntry>>() <= 56);
+        let mut t: Table<TestEntry> = Table::new();
+        for k in [&b"a"[..], b"b", b"c", b"d"] {
+            t.insert_new(entry(k), false);
+        }
+        assert_eq!(t.bucket_counts(), (1, 0));
+        assert_eq!(t.allocated_bytes(), 64);
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub fn build_value(v: Loaded, config: &Config) -> Result<Value<'static>, RdbErro
             for i in &items {
                 l.push(Where::Tail, i);
             }
-            Object::List(l)
+            Object::List(Box::new(l))
         }
         Loaded::Set(items) => {
             let limits = SetLimits::from_config(config);
@@ -158,9 +158,9 @@ pub fn build_value(v: Loaded, config: &Config) -> Result<Value<'static>, RdbErro
             let z = if fits { ZSet::listpack_from_sorted(&items) } else { ZSet::skiplist_from_sorted(&items) };
             Object::ZSet(z)
         }
-        Loaded::Stream(s) => Object::Stream(*s),
+        Loaded::Stream(s) => Object::Stream(s),
     };
-    Ok(Value::Object(Box::new(object)))
+    Ok(Value::Object(object))
 }
 
 /// A key's value in neutral form (AOF rewrites, tests). Streams are rewritten from the
@@ -181,7 +181,7 @@ pub fn to_loaded(o: &Object) -> Loaded {
             let source = if z.encoding() == "listpack" { Source::Packed } else { Source::Plain };
             Loaded::ZSet(items, source)
         }
-        Object::Stream(s) => Loaded::Stream(Box::new(s.clone())),
+        Object::Stream(s) => Loaded::Stream(s.clone()),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::persist::value::{read, ReadContext};
 
 fn object(v: Loaded, config: &Config) -> Object {
     match build_value(v, config).unwrap() {
-        Value::Object(o) => *o,
+        Value::Object(o) => o,
         _ => panic!("not an object"),
     }
 }

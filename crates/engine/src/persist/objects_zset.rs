@@ -67,7 +67,7 @@ mod tests {
         let bytes = w.into_inner();
         let loaded = read(&mut RdbReader::new(&bytes), rdb_type(z), ReadContext { now_ms: 0 }).unwrap();
         match crate::persist::objects::build_value(loaded, config).unwrap() {
-            Value::Object(o) => match *o {
+            Value::Object(o) => match o {
                 Object::ZSet(z) => z,
                 _ => panic!("not a zset"),
             },

@@ -17,14 +17,16 @@ pub mod tagged;
 pub mod zset;
 pub mod zset_listpack;
 
-/// A collection value.
+/// A collection value: two words (see [`Object::SIZE`]), so it fits inside a key's entry
+/// block. Hashes, sets and sorted sets are one word each (a thin block or a tagged box), the
+/// list and stream structs sit behind a box of their own.
 #[derive(Clone, Debug)]
 pub enum Object {
-    List(list::List),
+    List(Box<list::List>),
     Hash(hash::Hash),
     Set(set::Set),
     ZSet(zset::ZSet),
-    Stream(stream::Stream),
+    Stream(Box<stream::Stream>),
 }
 
 impl Object {
@@ -64,11 +66,20 @@ impl Object {
     /// Bytes allocated for the contents.
     pub fn memory_usage(&self) -> usize {
         match self {
-            Object::List(v) => v.memory_usage(),
+            // The boxed list struct is an allocation of its own (a stream counts its own).
+            Object::List(v) => std::mem::size_of::<list::List>() + v.memory_usage(),
             Object::Hash(v) => v.memory_usage(),
             Object::Set(v) => v.memory_usage(),
             Object::ZSet(v) => v.memory_usage(),
             Object::Stream(v) => v.memory_usage(),
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn object_is_two_words() {
+        // A key's entry block holds the object inline: keep it small.
+        assert_eq!(std::mem::size_of::<super::Object>(), 2 * std::mem::size_of::<usize>());
     }
 }

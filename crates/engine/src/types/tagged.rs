@@ -118,6 +118,21 @@ pub fn alloc_block(size: usize, fill: impl FnOnce(&mut [u8])) -> NonNull<u8> {
     p
 }
 
+/// Resizes a block from [`alloc_block`] of `old` bytes to `new` (> 0) bytes, keeping the first
+/// `min(old, new)` bytes (the rest is uninitialized: the caller writes it).
+///
+/// # Safety
+/// `p` must come from `alloc_block(old, …)` (or this function with size `old`) and not be
+/// used afterwards; use the returned block instead.
+pub unsafe fn realloc_block(p: NonNull<u8>, old: usize, new: usize) -> NonNull<u8> {
+    let layout = std::alloc::Layout::from_size_align_unchecked(old.max(1), BLOCK_ALIGN);
+    let q = std::alloc::realloc(p.as_ptr(), layout, new.max(1));
+    match NonNull::new(q) {
+        Some(q) => q,
+        None => std::alloc::handle_alloc_error(std::alloc::Layout::from_size_align_unchecked(new.max(1), BLOCK_ALIGN)),
+    }
+}
+
 /// Frees a block from [`alloc_block`].
 ///
 /// # Safety

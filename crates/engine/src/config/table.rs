@@ -452,10 +452,14 @@ impl Entry {
     }
 }
 
-fn names() -> &'static std::collections::HashMap<&'static str, Entry> {
-    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, Entry>> = std::sync::OnceLock::new();
+/// Name → entry. Looked up on every `Config` read (commands and the REST gateway read settings
+/// per request), so with foldhash, as the command table.
+type NameMap = std::collections::HashMap<&'static str, Entry, foldhash::fast::RandomState>;
+
+fn names() -> &'static NameMap {
+    static MAP: std::sync::OnceLock<NameMap> = std::sync::OnceLock::new();
     MAP.get_or_init(|| {
-        let mut m = std::collections::HashMap::with_capacity(DIRECTIVES.len() * 2);
+        let mut m = NameMap::with_capacity_and_hasher(DIRECTIVES.len() * 2, Default::default());
         for (index, d) in DIRECTIVES.iter().enumerate() {
             let fresh = m.insert(d.name, Entry { index, alias: false }).is_none();
             debug_assert!(fresh, "duplicate config {}", d.name);
@@ -473,8 +477,12 @@ pub fn lookup(name: &[u8]) -> Option<Entry> {
     if name.len() > 64 {
         return None;
     }
-    let lower = name.to_ascii_lowercase();
-    std::str::from_utf8(&lower).ok().and_then(|s| names().get(s).copied())
+    // Lowercased on the stack: no allocation per lookup.
+    let mut buf = [0u8; 64];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).ok().and_then(|s| names().get(s).copied())
 }
 
 /// Every registered name (primaries and aliases) in table order: the iteration CONFIG GET

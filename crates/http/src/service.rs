@@ -224,18 +224,36 @@ fn parse(
     }
 }
 
-async fn read_body(headers: &HeaderMap, incoming: Incoming) -> Result<Bytes, BadRequest> {
+async fn read_body(headers: &HeaderMap, mut incoming: Incoming) -> Result<Bytes, BadRequest> {
     let too_big = || BadRequest("ERR max request size exceeded".into());
     if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
         if len > MAX_BODY as u64 {
             return Err(too_big());
         }
     }
-    match http_body_util::Limited::new(incoming, MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
-        Err(_) => Err(BadRequest("ERR failed to read the request body".into())),
+    // Frame by frame rather than with a collecting combinator: a body is almost always one
+    // frame, which is kept as it is (no list of buffers, no copy).
+    let mut body = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = incoming.frame().await {
+        let Ok(frame) = frame else { return Err(BadRequest("ERR failed to read the request body".into())) };
+        let Ok(data) = frame.into_data() else { continue };
+        if body.len() + joined.as_ref().map_or(0, Vec::len) + data.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        if let Some(j) = joined.as_mut() {
+            j.extend_from_slice(&data);
+        } else if body.is_empty() {
+            body = data;
+        } else {
+            let mut j = Vec::with_capacity(body.len() + data.len());
+            j.extend_from_slice(&body);
+            j.extend_from_slice(&data);
+            body = Bytes::new();
+            joined = Some(j);
+        }
     }
+    Ok(joined.map_or(body, Bytes::from))
 }
 
 async fn execute(gw: &Gateway, peer: &str, principal: &Principal, cmds: &[Args], multi: bool, fmt: Format) -> Outcome {

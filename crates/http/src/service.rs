@@ -52,7 +52,15 @@ const ALLOW_HEADERS: &str = "Authorization, Content-Type, Upstash-Encoding, Upst
 
 /// Serves one HTTP connection until the client closes it.
 pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, gw: Arc<Gateway>) {
-    let peer: Arc<str> = format_addr(&peer).into();
+    serve_io(stream, format_addr(&peer).into(), gw).await
+}
+
+/// [`serve_connection`] over any byte stream (the gateway's cost measurement drives it over
+/// in-memory pipes: examples/gateway_cost.rs). `peer` is the address CLIENT LIST shows.
+pub async fn serve_io<S>(stream: S, peer: Arc<str>, gw: Arc<Gateway>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let io = hyper_util::rt::TokioIo::new(stream);
     let svc = hyper::service::service_fn(move |req| {
         let gw = gw.clone();

@@ -1,6 +1,6 @@
 //! What the REST gateway costs per request in user space, without the kernel's share.
 //!
-//! CONNS clients on in-memory pipes (`tokio::io::duplex`) send the same request over and over
+//! CONNECTIONS clients (default 50) on in-memory pipes (`tokio::io::duplex`) send the same request over and over
 //! to [`spinel_http::service::serve_io`] (hyper, routing, auth, JSON, the engine's dispatcher),
 //! all on one current-thread runtime as in the server, and the thread's CPU time
 //! (`/proc/thread-self/schedstat`, nanoseconds) is divided by the requests served. The
@@ -10,7 +10,7 @@
 //! scripts/bench-http.sh measures the whole thing (kernel included) against webdis.
 //!
 //! ```text
-//! cargo run --release -p spinel-http --example gateway_cost -- [pipeline|path|single] [requests] [rounds]
+//! cargo run --release -p spinel-http --example gateway_cost -- [pipeline|path|single] [requests] [rounds] [connections]
 //! ```
 
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,6 @@ use spinel_engine::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 const TOKEN: &str = "gateway-cost-token";
-const CONNS: usize = 50;
 const VALUE: &str = "0123456789abcdef";
 
 struct Engine(Mutex<Server>);
@@ -99,7 +98,8 @@ fn main() {
     let kind = args.get(1).map_or("pipeline", String::as_str);
     let total: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let rounds: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(5);
-    let per_conn = (total / CONNS).max(1);
+    let conns: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(50).max(1);
+    let per_conn = (total / conns).max(1);
 
     let mut config = Config::new();
     config.set(&[(b"http-token", TOKEN.as_bytes())]).expect("http-token");
@@ -118,8 +118,8 @@ fn main() {
             // Round 0 warms up and checks the answer.
             let n = if round == 0 { 100 } else { per_conn };
             let start = thread_cpu_ns();
-            let mut clients = Vec::with_capacity(CONNS);
-            for c in 0..CONNS {
+            let mut clients = Vec::with_capacity(conns);
+            for c in 0..conns {
                 let (near, far) = tokio::io::duplex(64 * 1024);
                 tokio::spawn(spinel_http::service::serve_io(
                     far,
@@ -137,14 +137,14 @@ fn main() {
                 assert!(last.ends_with(expect.as_bytes()), "{}", String::from_utf8_lossy(&last));
                 continue;
             }
-            let per = ns as f64 / (n * CONNS) as f64;
-            println!("round {round}: {} requests, {per:.0} ns CPU per request", n * CONNS);
+            let per = ns as f64 / (n * conns) as f64;
+            println!("round {round}: {} requests, {per:.0} ns CPU per request", n * conns);
             results.push(per);
         }
     });
     results.sort_by(f64::total_cmp);
     println!(
-        "{kind}: min {:.0} ns, median {:.0} ns CPU per request ({CONNS} connections, user space only)",
+        "{kind}: min {:.0} ns, median {:.0} ns CPU per request ({conns} connections, user space only)",
         results[0],
         results[results.len() / 2]
     );

@@ -19,11 +19,15 @@
 # they are what spinel does alone); wrk runs on CPU 1 (taskset -c 1). Both sides stay up
 # for the whole run; the idle one only runs its timers. Every case runs at every connection
 # count, ROUNDS times, alternating the order; the table shows the median requests/s and the
-# ratio spinel/webdis. Each run also reads /proc for the server side (spinel; webdis +
-# redis-server): its CPU use (near 100% = the side is the bottleneck), the time its threads
-# waited for a CPU (other load on CPU 0: the machine is shared, and a side starved of CPU
-# says nothing about its speed) and requests per CPU-second (its efficiency, which other load
-# disturbs much less than requests/s).
+# ratio spinel/webdis, both of the medians and the median of each round's ratio (adjacent
+# runs share the machine's state: on a shared host a side's speed drifts by 20% and more
+# between rounds even with nothing else running in this machine). Each run also reads /proc
+# for the server side (spinel; webdis + redis-server): its CPU use (near 100% = the side is
+# the bottleneck), the time its threads waited for a CPU (other load on CPU 0: the machine is
+# shared, and a side starved of CPU says nothing about its speed) and requests per
+# CPU-second (its efficiency, which other load disturbs less than requests/s). Under other
+# load on CPU 0 the scheduler also favours the webdis side, whose two processes get two
+# shares of the core against spinel's one.
 #
 # webdis: "threads" 1 by default (--webdis-threads): with one core for webdis and redis-server,
 # a second worker thread only adds context switches; pass --webdis-threads 2 to compare.
@@ -315,7 +319,7 @@ EOF
                 out=$(run_wrk "$conns" "$url" ${extra[@]+"${extra[@]}"})
                 # shellcheck disable=SC2059,SC2086 # our format; four numbers into four columns
                 printf "$fmt" "$round" "$name" "$conns" $out
-                echo "$name|$conns|$out" >>"$WORK/results"
+                echo "$name|$conns|$out|$round" >>"$WORK/results"
             done
         done
     done
@@ -326,14 +330,25 @@ EOF
             "$WORK/results" | median | awk '{ printf "%.0f\n", $1 }'
     }
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+    # paired CASE CONNS: the median over rounds of CASE's requests/s over webdis's in the same
+    # round (runs of one round are minutes apart at most, so they share the machine's state).
+    paired() {
+        [[ $1 == webdis ]] && { echo 1.00; return; }
+        awk -F'|' -v l="$1" -v c="$2" '$2 == c && ($1 == l || $1 == "webdis") {
+            split($3, v, " "); if ($1 == "webdis") w[$4] = v[1]; else s[$4] = v[1] }
+            END { for (r in s) if (w[r] > 0) print s[r] / w[r] }' "$WORK/results" | median |
+            awk '{ printf "%.2f\n", $1 }'
+    }
     echo
     echo "== Summary (medians of $ROUNDS rounds)"
     echo "cpu%: the side's CPU use (spinel; webdis + redis-server), 100 = one core. wait%: time its"
-    echo "threads were runnable but waiting for a CPU, i.e. other load on CPU 0; high values make"
-    echo "requests/s meaningless. req/cpu-s: requests per CPU-second of the side (its efficiency)."
-    fmt='%-20s %6s %12s %8s %6s %6s %12s %8s\n'
+    echo "threads were runnable but waiting for a CPU: other load on CPU 0 (and, for webdis, webdis"
+    echo "and redis-server waiting for each other, ~10%); high values make requests/s meaningless."
+    echo "req/cpu-s: requests per CPU-second of the side (its efficiency)."
+    echo "x webdis: ratio of the medians; paired: median of the ratios within each round."
+    fmt='%-20s %6s %12s %8s %7s %6s %6s %12s %8s\n'
     # shellcheck disable=SC2059 # the format is ours
-    printf "$fmt" case conns requests/s "x webdis" cpu% wait% req/cpu-s "x webdis"
+    printf "$fmt" case conns requests/s "x webdis" paired cpu% wait% req/cpu-s "x webdis"
     for conns in "${conns_list[@]}"; do
         local base_rps base_eff
         base_rps=$(column webdis "$conns" 1)
@@ -344,8 +359,8 @@ EOF
             rps=$(column "$name" "$conns" 1)
             eff=$(column "$name" "$conns" 4)
             # shellcheck disable=SC2059 # the format is ours
-            printf "$fmt" "$name" "$conns" "$rps" "$(ratio "$rps" "$base_rps")" "$(column "$name" "$conns" 2)" \
-                "$(column "$name" "$conns" 3)" "$eff" "$(ratio "$eff" "$base_eff")"
+            printf "$fmt" "$name" "$conns" "$rps" "$(ratio "$rps" "$base_rps")" "$(paired "$name" "$conns")" \
+                "$(column "$name" "$conns" 2)" "$(column "$name" "$conns" 3)" "$eff" "$(ratio "$eff" "$base_eff")"
         done
     done
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -467,6 +467,24 @@ fn oversize_bodies_are_refused() {
 }
 
 #[test]
+fn chunked_bodies_are_read_whole() {
+    let srv = server();
+    let auth = bearer(&srv.http_token);
+    let mut conn = Http::connect(srv.http_port);
+    let mut req =
+        format!("POST /pipeline HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .into_bytes();
+    // A body in three chunks, sent one by one, each cutting through a string.
+    for piece in [r#"[["SET","ch"#, r#"unked","a"#, r#"bc"],["GET","chunked"]]"#] {
+        req.extend_from_slice(format!("{:x}\r\n{piece}\r\n", piece.len()).as_bytes());
+        conn.send_raw(&req);
+        req.clear();
+    }
+    conn.send_raw(b"0\r\n\r\n");
+    assert_json(&conn.read_response(false), 200, r#"[{"result":"OK"},{"result":"abc"}]"#);
+}
+
+#[test]
 fn stateful_commands_are_refused() {
     let srv = server();
     for cmd in [

@@ -108,9 +108,10 @@ impl Item {
 
 /// Why a command is refused before it runs (stateless rules, read-only tokens).
 pub fn refusal(srv: &Server, access: Access, args: &Args) -> Option<String> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_lowercase();
-    if STATEFUL.contains(&name.as_str()) {
-        return Some(format!("ERR Command is not allowed over the REST API: '{name}'"));
+    // Compared without copying the name: this runs for every command.
+    let name = args.first()?;
+    if let Some(stateful) = STATEFUL.iter().find(|s| s.as_bytes().eq_ignore_ascii_case(name)) {
+        return Some(format!("ERR Command is not allowed over the REST API: '{stateful}'"));
     }
     if access == Access::ReadOnly {
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
@@ -227,38 +228,24 @@ impl Local {
     /// Runs one command or a pipeline (not atomic: a paused command releases the lock).
     /// Returns the outcome and the write counter after it.
     pub async fn run(&self, peer: &str, access: Access, cmds: &[Args], fmt: Format) -> (Outcome, u64) {
-        let mut guard = {
-            let mut srv = self.engine.lock();
-            ClientGuard::register(&self.engine, &mut srv, peer)
-        };
         let mut items = Vec::with_capacity(cmds.len());
         let mut paused = false;
-        loop {
-            {
-                let mut srv = self.engine.lock();
-                if !guard.registered(&srv) {
-                    while items.len() < cmds.len() {
-                        items.push(Item::error("ERR the REST client was killed", fmt));
-                    }
-                    paused = false;
-                } else if paused {
-                    if let Some(item) = take_served(&mut srv, guard.slot, fmt) {
-                        items.push(item);
-                        paused = false;
-                    }
-                }
-                while !paused && items.len() < cmds.len() {
-                    match step(&mut srv, guard.slot, access, &cmds[items.len()], fmt) {
-                        Step::Done(item) => items.push(item),
-                        Step::Paused => paused = true,
-                    }
-                }
-                if !paused {
-                    guard.free(&mut srv);
-                    return (Outcome::Items(items), srv.fx.dirty);
-                }
+        // The client is registered and, unless CLIENT PAUSE holds a command back, freed under
+        // one lock.
+        let mut guard = {
+            let mut srv = self.engine.lock();
+            let mut guard = ClientGuard::register(&self.engine, &mut srv, peer);
+            if let Some(done) = advance(&mut srv, &mut guard, access, cmds, fmt, &mut items, &mut paused) {
+                return done;
             }
+            guard
+        };
+        loop {
             guard.notify.notified().await;
+            let mut srv = self.engine.lock();
+            if let Some(done) = advance(&mut srv, &mut guard, access, cmds, fmt, &mut items, &mut paused) {
+                return done;
+            }
         }
     }
 
@@ -289,6 +276,41 @@ impl Local {
             }
         }
     }
+}
+
+/// Runs the commands of [`Local::run`] from the first one without an item, until one is held
+/// back by CLIENT PAUSE (`None`, `paused` set) or all are done (the outcome, client freed).
+fn advance(
+    srv: &mut Server,
+    guard: &mut ClientGuard,
+    access: Access,
+    cmds: &[Args],
+    fmt: Format,
+    items: &mut Vec<Item>,
+    paused: &mut bool,
+) -> Option<(Outcome, u64)> {
+    if !guard.registered(srv) {
+        while items.len() < cmds.len() {
+            items.push(Item::error("ERR the REST client was killed", fmt));
+        }
+        *paused = false;
+    } else if *paused {
+        if let Some(item) = take_served(srv, guard.slot, fmt) {
+            items.push(item);
+            *paused = false;
+        }
+    }
+    while !*paused && items.len() < cmds.len() {
+        match step(srv, guard.slot, access, &cmds[items.len()], fmt) {
+            Step::Done(item) => items.push(item),
+            Step::Paused => *paused = true,
+        }
+    }
+    if *paused {
+        return None;
+    }
+    guard.free(srv);
+    Some((Outcome::Items(std::mem::take(items)), srv.fx.dirty))
 }
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";

@@ -47,17 +47,78 @@ fn command_from(raws: &[&RawValue]) -> Result<Args, BadRequest> {
 
 /// `POST /`: one command, `["SET","k","v","EX",100]`.
 pub fn single(body: &[u8]) -> Result<Args, BadRequest> {
+    if let Some((args, end)) = plain_command(body, 0) {
+        if end == body.len() {
+            return Ok(args);
+        }
+    }
     let raws: Vec<&RawValue> = serde_json::from_slice(body).map_err(bad)?;
     command_from(&raws)
 }
 
 /// `/pipeline` and `/multi-exec`: an array of commands, none empty, at least one.
 pub fn many(body: &[u8]) -> Result<Vec<Args>, BadRequest> {
+    if let Some(cmds) = plain_commands(body) {
+        return Ok(cmds);
+    }
     let list: Vec<Vec<&RawValue>> = serde_json::from_slice(body).map_err(bad)?;
     if list.is_empty() {
         return Err(bad("empty pipeline"));
     }
     list.iter().map(|c| command_from(c)).collect()
+}
+
+// The fast path. What the SDKs send (JSON.stringify of string arrays) is compact JSON whose
+// strings have no escapes: `[["GET","k"],["SET","k","v"]]`. That shape is read here without
+// serde; anything else (whitespace, numbers, escapes, control characters, invalid UTF-8, empty
+// arrays, trailing bytes) returns None and goes through serde, so the two agree on every body
+// the fast path accepts and serde alone decides every error.
+
+/// A compact array of plain strings starting at `at`: its arguments and the index after it.
+fn plain_command(body: &[u8], mut at: usize) -> Option<(Args, usize)> {
+    if body.get(at) != Some(&b'[') {
+        return None;
+    }
+    at += 1;
+    let mut args = Vec::new();
+    loop {
+        if body.get(at) != Some(&b'"') {
+            return None;
+        }
+        let start = at + 1;
+        let len = body.get(start..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let end = start + len;
+        if body[end] != b'"' {
+            return None;
+        }
+        let text = &body[start..end];
+        std::str::from_utf8(text).ok()?;
+        args.push(text.to_vec());
+        at = end + 1;
+        match body.get(at) {
+            Some(b',') => at += 1,
+            Some(b']') => return Some((args, at + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// A compact array of [`plain_command`]s that is the whole body.
+fn plain_commands(body: &[u8]) -> Option<Vec<Args>> {
+    if body.first() != Some(&b'[') {
+        return None;
+    }
+    let mut at = 1;
+    let mut cmds = Vec::new();
+    loop {
+        let (args, next) = plain_command(body, at)?;
+        cmds.push(args);
+        match body.get(next) {
+            Some(b',') => at = next + 1,
+            Some(b']') if next + 1 == body.len() => return Some(cmds),
+            _ => return None,
+        }
+    }
 }
 
 /// Percent-decodes `%XX` escapes (anything else, `+` included, stays as it is).
@@ -169,6 +230,77 @@ mod tests {
         for body in [&b""[..], b"[]", b"[[]]", b"{}", b"[\"PING\"]", b"[[1]]", b"[[\"GET\",[\"x\"]]]"] {
             assert!(many(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
+    }
+
+    /// The fast path and serde agree: every body either takes the fast path with serde's
+    /// result, or is left to serde.
+    #[test]
+    fn plain_bodies_read_as_serde_reads_them() {
+        let serde_many = |b: &[u8]| -> Option<Vec<Args>> {
+            let list: Vec<Vec<&RawValue>> = serde_json::from_slice(b).ok()?;
+            if list.is_empty() {
+                return None;
+            }
+            list.iter().map(|c| command_from(c)).collect::<Result<_, _>>().ok()
+        };
+        let serde_single = |b: &[u8]| -> Option<Args> {
+            let raws: Vec<&RawValue> = serde_json::from_slice(b).ok()?;
+            command_from(&raws).ok()
+        };
+        let bodies: &[&[u8]] = &[
+            br#"[["GET","bench:key"]]"#,
+            br#"[["SET","k","v"],["GET","k"],["PING"]]"#,
+            br#"[["SET","","\u00e9"]]"#,
+            br#"[["SET","k","a\"b"]]"#,
+            br#"[["SET","k","a\\b"]]"#,
+            br#"[["SET","k","a"b"]]"#,
+            "[[\"SET\",\"k\",\"é ✓ \u{7f}\"]]".as_bytes(),
+            b"[[\"SET\",\"k\",\"a\tb\"]]",
+            b"[[\"SET\",\"k\",\"\xff\"]]",
+            b"[[\"SET\",\"k\",\"\xc3\"]]",
+            br#"[["SET","k",1]]"#,
+            br#"[["SET","k",null]]"#,
+            br#"[[ "GET","k"]]"#,
+            br#"[["GET","k"] ]"#,
+            br#" [["GET","k"]]"#,
+            br#"[["GET","k"]] "#,
+            br#"[["GET","k"]]x"#,
+            br#"[["GET","k"],]"#,
+            br#"[["GET","k",]]"#,
+            br#"[["GET","k"]"#,
+            br#"[["GET","k"#,
+            br#"[["GET","k""#,
+            br#"[[]]"#,
+            br#"[]"#,
+            br#"[["GET"],[]]"#,
+            br#"[[["GET"]]]"#,
+            br#"["GET","k"]"#,
+            br#"[["GET","k"],["#,
+            b"",
+            b"[",
+            b"[[",
+            b"[[\"",
+        ];
+        for &body in bodies {
+            let what = String::from_utf8_lossy(body);
+            if let Some(fast) = plain_commands(body) {
+                assert_eq!(Some(fast), serde_many(body), "{what}");
+            }
+            assert_eq!(many(body).ok(), serde_many(body), "{what}");
+            assert_eq!(many(body).is_err(), serde_many(body).is_none(), "{what}");
+            let inner = body.get(1..body.len().saturating_sub(1)).unwrap_or_default();
+            for b in [body, inner] {
+                let what = String::from_utf8_lossy(b);
+                if let Some((fast, end)) = plain_command(b, 0) {
+                    if end == b.len() {
+                        assert_eq!(Some(fast), serde_single(b), "{what}");
+                    }
+                }
+                assert_eq!(single(b).ok(), serde_single(b), "{what}");
+            }
+        }
+        assert!(plain_commands(br#"[["GET","k"]]"#).is_some());
+        assert!(plain_commands(br#"[["GET","k"],["SET","a\"b"]]"#).is_none());
     }
 
     #[test]

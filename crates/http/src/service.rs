@@ -20,7 +20,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, CACHE_CONTROL,
+    CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpStream;
 
@@ -35,13 +39,28 @@ use crate::{Backend, Gateway};
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
+// Header names as constants: looking a header up (or inserting one) by `&str` parses and
+// hashes the name's text on every request.
+const UPSTASH_SYNC_TOKEN: HeaderName = HeaderName::from_static("upstash-sync-token");
+const UPSTASH_ENCODING: HeaderName = HeaderName::from_static("upstash-encoding");
+const UPSTASH_RESPONSE_FORMAT: HeaderName = HeaderName::from_static("upstash-response-format");
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Upstash-Encoding, Upstash-Sync-Token, \
      Upstash-Response-Format, Upstash-Telemetry-Runtime, Upstash-Telemetry-Platform, Upstash-Telemetry-Sdk, \
      Upstash-Telemetry-Retry, Accept, Cache-Control";
 
 /// Serves one HTTP connection until the client closes it.
 pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, gw: Arc<Gateway>) {
-    let peer: Arc<str> = format_addr(&peer).into();
+    serve_io(stream, format_addr(&peer).into(), gw).await
+}
+
+/// [`serve_connection`] over any byte stream (the gateway's cost measurement drives it over
+/// in-memory pipes: examples/gateway_cost.rs). `peer` is the address CLIENT LIST shows.
+pub async fn serve_io<S>(stream: S, peer: Arc<str>, gw: Arc<Gateway>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let io = hyper_util::rt::TokioIo::new(stream);
     let svc = hyper::service::service_fn(move |req| {
         let gw = gw.clone();
@@ -80,12 +99,12 @@ fn respond(gw: &Gateway, status: StatusCode, content_type: &'static str, body: B
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(content_type));
-    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-    h.insert("access-control-expose-headers", HeaderValue::from_static("upstash-sync-token"));
-    if let Ok(v) = HeaderValue::from_str(itoa::Buffer::new().format(gw.sync_token())) {
-        h.insert("upstash-sync-token", v);
-    }
+    // Room for these four and the few some responses add, so the map is allocated once.
+    h.reserve(8);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("upstash-sync-token"));
+    h.insert(UPSTASH_SYNC_TOKEN, HeaderValue::from(gw.sync_token()));
     resp
 }
 
@@ -93,29 +112,33 @@ fn json_error(gw: &Gateway, status: StatusCode, message: &str) -> Response<Body>
     respond(gw, status, "application/json", Body::full(json::error_body(message)))
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a [u8]> {
     headers.get(name).map(|v| v.as_bytes())
 }
 
 async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Body> {
-    let method = req.method().clone();
+    // The head is kept apart from the body, so the path, query and headers are borrowed
+    // while the body is read.
+    let (head, incoming) = req.into_parts();
+    let method = head.method;
     if method == Method::OPTIONS {
         let mut resp = respond(gw, StatusCode::NO_CONTENT, "text/plain", Body::empty());
         let h = resp.headers_mut();
-        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, HEAD, POST, PUT, OPTIONS"));
-        h.insert("access-control-allow-headers", HeaderValue::from_static(ALLOW_HEADERS));
-        h.insert("access-control-max-age", HeaderValue::from_static("86400"));
+        h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, POST, PUT, OPTIONS"));
+        h.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+        h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
         return resp;
     }
     if !matches!(method, Method::GET | Method::HEAD | Method::POST | Method::PUT) {
         return json_error(gw, StatusCode::METHOD_NOT_ALLOWED, "ERR method not allowed");
     }
-    let path = req.uri().path().to_string();
-    let query = req.uri().query().map(str::to_string);
-    let segs = request::segments(&path);
-    let has_query_args = query.as_deref().is_some_and(|q| request::query_pairs(q).iter().any(|(k, _)| k != b"_token"));
-    let has_body = req.headers().get("content-length").is_some_and(|v| v.as_bytes() != b"0")
-        || req.headers().contains_key("transfer-encoding");
+    let headers = &head.headers;
+    let path = head.uri.path();
+    let query = head.uri.query();
+    let segs = request::segments(path);
+    let has_query_args = query.is_some_and(|q| request::query_pairs(q).iter().any(|(k, _)| k != b"_token"));
+    let has_body =
+        headers.get(CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || headers.contains_key(TRANSFER_ENCODING);
     let route = match segs.as_slice() {
         [] if matches!(method, Method::GET | Method::HEAD) && !has_query_args && !has_body => Route::Health,
         [] => Route::Single,
@@ -140,8 +163,8 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
     }
 
     // Authentication comes before anything about the body.
-    let query_token = request::query_token(query.as_deref());
-    let token = match crate::auth::request_token(header(req.headers(), "authorization"), query_token) {
+    let query_token = request::query_token(query);
+    let token = match crate::auth::request_token(header(headers, &AUTHORIZATION), query_token) {
         Ok(Some(t)) => t,
         _ => return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized"),
     };
@@ -156,10 +179,9 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
     drop(token);
     let Some(principal) = principal else { return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized") };
 
-    let base64 =
-        header(req.headers(), "upstash-encoding").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"base64"));
+    let base64 = header(headers, &UPSTASH_ENCODING).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"base64"));
     let resp2 =
-        header(req.headers(), "upstash-response-format").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"resp2"));
+        header(headers, &UPSTASH_RESPONSE_FORMAT).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"resp2"));
     if resp2 && base64 {
         return json_error(
             gw,
@@ -176,7 +198,7 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
     }
     let fmt = Format { enc: Encoding { base64 }, resp2 };
 
-    let body = match read_body(req).await {
+    let body = match read_body(headers, incoming).await {
         Ok(b) => b,
         Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
     };
@@ -186,7 +208,7 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
         Route::Monitor => return monitor(gw, peer, &principal).await,
         _ => {}
     }
-    let (cmds, multi, single) = match parse(&route, &segs, &body, query.as_deref()) {
+    let (cmds, multi, single) = match parse(&route, &segs, &body, query) {
         Ok(v) => v,
         Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
     };
@@ -210,18 +232,36 @@ fn parse(
     }
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, BadRequest> {
+async fn read_body(headers: &HeaderMap, mut incoming: Incoming) -> Result<Bytes, BadRequest> {
     let too_big = || BadRequest("ERR max request size exceeded".into());
-    if let Some(len) = req.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+    if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
         if len > MAX_BODY as u64 {
             return Err(too_big());
         }
     }
-    match http_body_util::Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
-        Err(_) => Err(BadRequest("ERR failed to read the request body".into())),
+    // Frame by frame rather than with a collecting combinator: a body is almost always one
+    // frame, which is kept as it is (no list of buffers, no copy).
+    let mut body = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = incoming.frame().await {
+        let Ok(frame) = frame else { return Err(BadRequest("ERR failed to read the request body".into())) };
+        let Ok(data) = frame.into_data() else { continue };
+        if body.len() + joined.as_ref().map_or(0, Vec::len) + data.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        if let Some(j) = joined.as_mut() {
+            j.extend_from_slice(&data);
+        } else if body.is_empty() {
+            body = data;
+        } else {
+            let mut j = Vec::with_capacity(body.len() + data.len());
+            j.extend_from_slice(&body);
+            j.extend_from_slice(&data);
+            body = Bytes::new();
+            joined = Some(j);
+        }
     }
+    Ok(joined.map_or(body, Bytes::from))
 }
 
 async fn execute(gw: &Gateway, peer: &str, principal: &Principal, cmds: &[Args], multi: bool, fmt: Format) -> Outcome {
@@ -328,7 +368,7 @@ async fn monitor(gw: &Gateway, peer: &str, principal: &Principal) -> Response<Bo
 fn event_stream(gw: &Gateway, body: Body) -> Response<Body> {
     let mut resp = respond(gw, StatusCode::OK, "text/event-stream", body);
     let h = resp.headers_mut();
-    h.insert("cache-control", HeaderValue::from_static("no-cache"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     resp
 }

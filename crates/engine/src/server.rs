@@ -125,6 +125,9 @@ pub struct Server {
     pub latency_tracking: bool,
     /// Configuration read on hot paths, refreshed by `apply_config`.
     pub tunables: Tunables,
+    /// The collection encoding thresholds, refreshed by `apply_config`: read by every write
+    /// to a collection, where a lookup by name would cost more than the write.
+    pub encoding: EncodingLimits,
     pub cron: crate::cron::CronState,
     /// The Lua engine: EVAL scripts, function libraries, the running script's state.
     pub scripts: crate::script::ScriptEngine,
@@ -152,6 +155,37 @@ pub struct Tunables {
     /// `min-replicas-to-write` (0: off) and `min-replicas-max-lag`.
     pub min_replicas_to_write: i64,
     pub min_replicas_max_lag: i64,
+}
+
+/// The thresholds that decide each collection's encoding (`*-max-listpack-*`,
+/// `set-max-intset-entries`, `list-max-listpack-size`, `stream-node-max-*`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EncodingLimits {
+    pub hash: crate::types::hash::HashLimits,
+    pub set: crate::types::set::SetLimits,
+    pub zset: crate::types::zset::Limits,
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
+    pub stream: crate::types::stream::Limits,
+}
+
+impl EncodingLimits {
+    fn from_config(config: &crate::config::Config) -> EncodingLimits {
+        EncodingLimits {
+            hash: crate::types::hash::HashLimits::from_config(config),
+            set: crate::types::set::SetLimits::from_config(config),
+            zset: crate::types::zset::Limits {
+                max_entries: config.int("zset-max-listpack-entries").max(0) as usize,
+                max_value: config.int("zset-max-listpack-value").max(0) as usize,
+            },
+            list_max_listpack_size: config.int("list-max-listpack-size"),
+            list_compress_depth: config.int("list-compress-depth"),
+            stream: crate::types::stream::Limits {
+                max_bytes: config.uint("stream-node-max-bytes"),
+                max_entries: config.int("stream-node-max-entries"),
+            },
+        }
+    }
 }
 
 /// Redis's instantaneous metrics: rates sampled by the cron every 100 ms, averaged over the
@@ -259,6 +293,7 @@ impl Server {
             latency: vec![Default::default(); table.len()],
             latency_tracking: true,
             tunables: Tunables::default(),
+            encoding: EncodingLimits::default(),
             cron: Default::default(),
             scripts: crate::script::ScriptEngine::default(),
             repl: Default::default(),
@@ -322,6 +357,7 @@ impl Server {
             min_replicas_to_write: self.config.int("min-replicas-to-write"),
             min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
         };
+        self.encoding = EncodingLimits::from_config(&self.config);
         crate::evict::configure(self);
         let policy = self.config.enum_name("maxmemory-policy");
         self.fx.access = if policy.contains("lfu") {

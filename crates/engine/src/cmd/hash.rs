@@ -295,7 +295,7 @@ fn hash_or_create<'a>(ctx: &'a mut Ctx, key: &[u8]) -> CmdResult<&'a mut Hash> {
 }
 
 fn limits(ctx: &Ctx) -> HashLimits {
-    HashLimits::from_config(&ctx.srv.config)
+    ctx.srv.encoding.hash
 }
 
 /// HSET and HMSET: sets the pairs, returning how many fields were created.

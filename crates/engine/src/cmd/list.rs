@@ -274,8 +274,8 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// A new, empty list with the server's current list settings.
 pub(super) fn new_list(ctx: &Ctx) -> List {
-    let config = &ctx.srv.config;
-    List::new(config.int("list-max-listpack-size"), config.int("list-compress-depth"))
+    let e = &ctx.srv.encoding;
+    List::new(e.list_max_listpack_size, e.list_compress_depth)
 }
 
 /// The list at `key` for a write: None if the key is missing, WRONGTYPE for another type.

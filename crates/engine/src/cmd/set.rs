@@ -303,7 +303,7 @@ fn lookup_set<'a>(ctx: &'a mut Ctx, key: &[u8], how: Lookup) -> CmdResult<Option
 }
 
 fn limits(ctx: &Ctx) -> SetLimits {
-    SetLimits::from_config(&ctx.srv.config)
+    ctx.srv.encoding.set
 }
 
 fn elem_reply(e: SetElem<'_>) -> Reply {

@@ -239,8 +239,7 @@ pub(super) fn create_stream<'a>(ctx: &'a mut Ctx, key: &[u8]) -> &'a mut Stream 
 
 /// The configured node limits.
 pub(super) fn limits(ctx: &Ctx) -> Limits {
-    let c = &ctx.srv.config;
-    Limits { max_bytes: c.uint("stream-node-max-bytes"), max_entries: c.int("stream-node-max-entries") }
+    ctx.srv.encoding.stream
 }
 
 // ----- XADD / XTRIM arguments -----
@@ -329,7 +328,7 @@ fn parse_add_trim(ctx: &Ctx, args: &[&[u8]], xadd: bool) -> CmdResult<AddTrimArg
         }
     } else if approx {
         // At most 100 nodes' worth of work per call unless told otherwise.
-        limit = ctx.srv.config.int("stream-node-max-entries").saturating_mul(100);
+        limit = ctx.srv.encoding.stream.max_entries.saturating_mul(100);
         if limit <= 0 {
             limit = 10000;
         }

@@ -169,11 +169,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// The thresholds for the listpack encoding, from the configuration.
 pub fn limits(ctx: &Ctx) -> Limits {
-    let config = &ctx.srv.config;
-    Limits {
-        max_entries: config.int("zset-max-listpack-entries").max(0) as usize,
-        max_value: config.int("zset-max-listpack-value").max(0) as usize,
-    }
+    ctx.srv.encoding.zset
 }
 
 /// The sorted set at `key`, looked up `how`: None if the key is missing, WRONGTYPE if it

@@ -22,7 +22,7 @@ use crate::util::rand::Rng;
 const PACK_MAX_SAFE_BYTES: usize = 1 << 30;
 
 /// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct HashLimits {
     pub max_entries: usize,
     pub max_value: usize,

@@ -22,7 +22,7 @@ use crate::util::rand::Rng;
 const INTSET_HARD_MAX: usize = 1 << 30;
 
 /// The conversion threshold (`set-max-intset-entries`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct SetLimits {
     pub max_intset: usize,
 }

@@ -23,7 +23,7 @@ use crate::keyspace::table::{Table, ThinEntry};
 const LISTPACK_MAX_SAFETY_SIZE: usize = 1 << 30;
 
 /// The thresholds `zset-max-listpack-entries` / `zset-max-listpack-value`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Limits {
     pub max_entries: usize,
     pub max_value: usize,

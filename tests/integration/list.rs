@@ -430,3 +430,52 @@ fn pipelined_blpop_ping_pong_cascade_delivers_every_reply() {
     }
     assert_eq!(a.cmd(&["EXISTS", "ping", "pong"]), int(0));
 }
+
+/// Requests pipelined behind a BLPOP run as soon as a push serves it, before the pushing
+/// client's next command, as Redis's processUnblockedClients runs them before the next event
+/// loop iteration (they are parked with the engine while the client waits).
+#[test]
+fn requests_parked_behind_a_blocked_pop_run_when_a_push_serves_it() {
+    let srv = server();
+    let (mut a, mut b) = (Conn::open(&srv), Conn::open(&srv));
+    let mut batch = Frame::command([b"BLPOP".as_slice(), b"k", b"0"]);
+    batch.extend(Frame::command([b"SET".as_slice(), b"after", b"1"]));
+    batch.extend(Frame::command([b"BLPOP".as_slice(), b"k", b"0"]));
+    batch.extend(Frame::command([b"INCR".as_slice(), b"after"]));
+    a.send(&batch);
+    wait_blocked(&mut b, 1);
+    assert_eq!(b.cmd(&["RPUSH", "k", "v1"]), int(1));
+    // A ran SET and blocked again on the second BLPOP before B's next command.
+    assert_eq!(b.cmd(&["GET", "after"]), bulk("1"));
+    assert_eq!(a.read(), bulks(&["k", "v1"]));
+    assert_eq!(a.read(), ok());
+    wait_blocked(&mut b, 1);
+    assert_eq!(b.cmd(&["RPUSH", "k", "v2"]), int(1));
+    assert_eq!(b.cmd(&["GET", "after"]), bulk("2"));
+    assert_eq!(a.read(), bulks(&["k", "v2"]));
+    assert_eq!(a.read(), int(2));
+    assert_eq!(a.cmd(&["PING"]), simple("PONG"));
+}
+
+/// What a served client's connection must run itself stays in order behind the parked
+/// requests the engine ran: a script, and a request still arriving when the push came.
+#[test]
+fn parked_requests_leave_scripts_and_partial_requests_to_the_connection() {
+    let srv = server();
+    let (mut a, mut b) = (Conn::open(&srv), Conn::open(&srv));
+    let mut batch = Frame::command([b"BLPOP".as_slice(), b"k", b"0"]);
+    batch.extend(Frame::command([b"INCR".as_slice(), b"n"]));
+    batch.extend(Frame::command([b"EVAL".as_slice(), b"return redis.call('INCR', 'n')", b"0"]));
+    batch.extend(Frame::command([b"INCR".as_slice(), b"n"]));
+    batch.extend_from_slice(b"*2\r\n$4\r\nINCR\r\n$1\r\n");
+    a.send(&batch);
+    wait_blocked(&mut b, 1);
+    assert_eq!(b.cmd(&["RPUSH", "k", "v"]), int(1));
+    assert_eq!(a.read(), bulks(&["k", "v"]));
+    assert_eq!(a.read(), int(1));
+    assert_eq!(a.read(), int(2));
+    assert_eq!(a.read(), int(3));
+    a.send(b"n\r\n");
+    assert_eq!(a.read(), int(4));
+    assert_eq!(b.cmd(&["GET", "n"]), bulk("4"));
+}

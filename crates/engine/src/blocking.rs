@@ -126,8 +126,18 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
     }
 }
 
-/// Re-runs a blocked client's command now that a key is ready; queues its reply.
+/// Re-runs a blocked client's command now that a key is ready; queues its reply. A client
+/// left unblocked with parked requests is queued for the connection layer to run them.
 pub fn serve_client(srv: &mut Server, slot: usize) {
+    serve_blocked_command(srv, slot);
+    if let Some(c) = srv.clients.get(slot) {
+        if c.blocked.is_none() && !c.parked_input.is_empty() {
+            srv.unblocked_with_input.push(c.id);
+        }
+    }
+}
+
+fn serve_blocked_command(srv: &mut Server, slot: usize) {
     let Some(state) = unblock(srv, slot) else { return };
     let args: Vec<&[u8]> = state.args.iter().map(|a| a.as_slice()).collect();
     if state.kind == BlockKind::Pause {

@@ -115,6 +115,10 @@ pub struct Client {
     /// Output produced for this client outside its own commands (pub/sub messages, a
     /// blocked command served by another client's write), waiting to be written.
     pub outbox: Vec<u8>,
+    /// Requests received behind a command that blocked, handed over by the connection while
+    /// it waits so that whoever unblocks the client can run them at once (a BLPOP
+    /// ping-pong then runs in one hold of the engine, not one task wake-up per hop).
+    pub parked_input: Vec<u8>,
     pub wake: Option<Waker>,
     /// Connection-side buffer sizes, refreshed by the connection for CLIENT LIST.
     pub qbuf: usize,
@@ -161,6 +165,7 @@ impl Client {
             blocked_extra: Vec::new(),
             served_key: None,
             outbox: Vec::new(),
+            parked_input: Vec::new(),
             wake: None,
             qbuf: 0,
             qbuf_free: 0,

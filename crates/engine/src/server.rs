@@ -128,6 +128,11 @@ pub struct Server {
     /// The collection encoding thresholds, refreshed by `apply_config`: read by every write
     /// to a collection, where a lookup by name would cost more than the write.
     pub encoding: EncodingLimits,
+    /// Clients that a write served while their connection had parked more requests behind
+    /// the blocking one (`Client::parked_input`), in the order they were served: the
+    /// connection layer runs those requests before releasing the engine, as Redis's
+    /// processUnblockedClients does (see `blocking::serve_client`).
+    pub unblocked_with_input: Vec<u64>,
     pub cron: crate::cron::CronState,
     /// The Lua engine: EVAL scripts, function libraries, the running script's state.
     pub scripts: crate::script::ScriptEngine,
@@ -294,6 +299,7 @@ impl Server {
             latency_tracking: true,
             tunables: Tunables::default(),
             encoding: EncodingLimits::default(),
+            unblocked_with_input: Vec::new(),
             cron: Default::default(),
             scripts: crate::script::ScriptEngine::default(),
             repl: Default::default(),

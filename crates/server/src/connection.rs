@@ -314,7 +314,11 @@ impl Connection {
             // Only the stats and the query buffer limit: the input waits for the unblock.
             let shared = self.shared.clone();
             let mut srv = shared.lock_async().await;
-            return self.account(&mut srv);
+            let flow = self.account(&mut srv);
+            if let Flow::Continue = flow {
+                self.park_input(&mut srv);
+            }
+            return flow;
         }
         self.run_pending().await
     }
@@ -324,6 +328,9 @@ impl Connection {
     fn account(&mut self, srv: &mut Server) -> Flow {
         if !self.register(srv) {
             return Flow::Close;
+        }
+        if self.still_registered(srv) {
+            self.unpark_input(srv);
         }
         if self.unaccounted_input > 0 {
             srv.stats.total_net_input_bytes += self.unaccounted_input;
@@ -511,6 +518,14 @@ impl Connection {
         if !self.still_registered(srv) {
             return Flow::Close;
         }
+        self.park_input(srv);
+        run_unblocked(&self.shared, srv);
+        if !self.still_registered(srv) {
+            return Flow::Close;
+        }
+        if srv.clients[self.slot].blocked.is_none() {
+            self.unpark_input(srv);
+        }
         let now = srv.fx.now_ms;
         let c = &mut srv.clients[self.slot];
         if !c.outbox.is_empty() {
@@ -523,7 +538,7 @@ impl Connection {
         }
         c.last_interaction_ms = now;
         self.resp3 = c.resp3;
-        c.qbuf = self.inbuf.len();
+        c.qbuf = self.inbuf.len() + c.parked_input.len();
         c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
         c.obuf_peak = c.obuf_peak.max(self.out.len() - self.written);
         if c.has(flags::CLOSE_AFTER_REPLY) {
@@ -551,6 +566,36 @@ impl Connection {
         Flow::Continue
     }
 
+    /// While the client is blocked, hands the requests behind the blocking one to the engine
+    /// (`Client::parked_input`), so that the write that unblocks it can run them too.
+    fn park_input(&mut self, srv: &mut Server) {
+        let c = &mut srv.clients[self.slot];
+        if c.blocked.is_none() || self.inbuf.is_empty() {
+            return;
+        }
+        if c.parked_input.is_empty() {
+            std::mem::swap(&mut c.parked_input, &mut self.inbuf);
+        } else {
+            c.parked_input.extend_from_slice(&self.inbuf);
+            self.inbuf.clear();
+        }
+        // The parser's positions referred to the bytes just handed over.
+        self.parser = RequestParser::new();
+    }
+
+    /// Takes parked requests back, with anything read since in front of nothing else: the
+    /// parked bytes came first. Whatever the engine ran of them is gone from the buffer.
+    fn unpark_input(&mut self, srv: &mut Server) {
+        let c = &mut srv.clients[self.slot];
+        if c.parked_input.is_empty() {
+            return;
+        }
+        let mut parked = std::mem::take(&mut c.parked_input);
+        parked.extend_from_slice(&self.inbuf);
+        self.inbuf = parked;
+        self.parser = RequestParser::new();
+    }
+
     /// The engine woke us: output queued by others, unblocked, or killed.
     async fn on_wake(&mut self) -> Flow {
         self.in_wake_cascade = true;
@@ -560,11 +605,12 @@ impl Connection {
             if !self.still_registered(&srv) {
                 return Flow::Close;
             }
-            let was_blocked = self.blocked;
             if let Flow::Close = self.after_batch(&mut srv) {
                 return Flow::Close;
             }
-            if was_blocked && !self.blocked && !self.inbuf.is_empty() {
+            // Requests may wait: behind a command that was unblocked, or left by the engine
+            // when it ran this client's parked requests (see `run_unblocked`).
+            if !self.blocked && !self.inbuf.is_empty() {
                 self.process(&mut srv)
             } else {
                 Flow::Continue
@@ -599,6 +645,71 @@ impl Connection {
         };
         flow
     }
+}
+
+/// Runs the parked requests of the clients that commands just unblocked (Redis's
+/// processUnblockedClients), in the order they were served, until none is left: each may
+/// unblock others. A client's requests run until it blocks again or one needs its connection
+/// (a script, which may need a thread of its own; an inline request; a protocol error; more
+/// bytes): the rest stays parked, and its connection — woken by the output — takes it back.
+fn run_unblocked(shared: &Shared, srv: &mut Server) {
+    let mut next = 0;
+    while next < srv.unblocked_with_input.len() {
+        let id = srv.unblocked_with_input[next];
+        next += 1;
+        if let Some(slot) = srv.clients.slot_of(id) {
+            run_parked(shared, srv, slot);
+        }
+        if srv.shutdown.is_some() {
+            shared.shutdown.notify_one();
+            break;
+        }
+    }
+    srv.unblocked_with_input.clear();
+}
+
+/// Runs one unblocked client's parked requests (see [`run_unblocked`]). Replies go to the
+/// client's outbox after what is already there, and before output pushed meanwhile, as a
+/// batch on its own connection orders them.
+fn run_parked(shared: &Shared, srv: &mut Server, slot: usize) {
+    let c = &mut srv.clients[slot];
+    if c.blocked.is_some() || c.parked_input.is_empty() || c.has(flags::CLOSE_AFTER_REPLY) || c.has(flags::CLOSE_ASAP) {
+        return;
+    }
+    let input = std::mem::take(&mut c.parked_input);
+    let mut out = std::mem::take(&mut c.outbox);
+    let mut parser = RequestParser::new();
+    let mut consumed = 0;
+    loop {
+        let c = &srv.clients[slot];
+        if c.blocked.is_some() || c.has(flags::CLOSE_AFTER_REPLY) || c.has(flags::CLOSE_ASAP) || srv.shutdown.is_some()
+        {
+            break;
+        }
+        let limits = Limits {
+            max_bulk_len: srv.tunables.proto_max_bulk_len,
+            unauthenticated: dispatch::auth_required(srv, slot),
+        };
+        match parser.next(&input, &limits) {
+            Ok(Some(Request::Empty)) => consumed = parser.consumed(),
+            Ok(Some(Request::Multibulk(ranges))) => {
+                let mut args: SmallVec<[&[u8]; 8]> = SmallVec::new();
+                args.extend(ranges.iter().map(|&(s, e)| &input[s..e]));
+                if is_cross_protocol_attack(&args) || runs_script(srv, slot, &args) {
+                    break;
+                }
+                process_command(shared, srv, slot, &args, &mut out);
+                consumed = parser.consumed();
+            }
+            _ => break,
+        }
+    }
+    let Some(c) = srv.clients.get_mut(slot) else { return };
+    c.parked_input = input;
+    c.parked_input.drain(..consumed);
+    out.extend_from_slice(&c.outbox);
+    c.outbox = out;
+    c.wake();
 }
 
 /// Redis closes connections that look like HTTP requests sent to it (`POST`, `Host:`), a

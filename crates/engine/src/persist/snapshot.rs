@@ -167,6 +167,9 @@ pub struct Job {
     db_started: bool,
     enc: RdbWriter<Vec<u8>>,
     tx: Option<SyncSender<Msg>>,
+    /// Every key is encoded and the image's end marker written; what remains is handing
+    /// the last chunk and `Finish` to the writer.
+    encoded_all: bool,
     walked: bool,
     outcome: Arc<Mutex<Option<Outcome>>>,
     side_failed: Arc<Mutex<Option<String>>>,
@@ -257,6 +260,7 @@ pub fn start(
         db_started: false,
         enc: RdbWriter::without_checksum(Vec::with_capacity(CHUNK + 64 * 1024), opts.compress),
         tx: Some(tx),
+        encoded_all: false,
         walked: false,
         outcome,
         side_failed: Arc::new(Mutex::new(None)),
@@ -454,13 +458,16 @@ pub fn step(srv: &mut Server, budget: Duration) -> Progress {
 /// Runs a snapshot's walk to the end on the caller's thread (tests, and callers without a
 /// driver).
 pub fn run_to_end(srv: &mut Server) {
-    while step(srv, Duration::from_millis(100)) != Progress::Idle {
+    loop {
+        match step(srv, Duration::from_millis(100)) {
+            Progress::Idle => break,
+            // The writer's channel is full, or `rdb-key-save-delay` holds the walker back.
+            Progress::Waiting => std::thread::sleep(Duration::from_millis(1)),
+            Progress::More => {}
+        }
         let walking = srv.persistence.snapshot.as_ref().is_some_and(|j| !j.walked && j.tx.is_some());
         if !walking {
             break;
-        }
-        if srv.persistence.snapshot.as_ref().is_some_and(|j| j.key_delay_us != 0) {
-            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
@@ -582,16 +589,33 @@ fn send_chunk(job: &mut Job) -> Result<bool, ()> {
     }
 }
 
+/// Hands the last chunk and `Finish` to the writer. Never waits for it: under a write load
+/// the disk can hold the writer for hundreds of milliseconds (dirty-page throttling), and
+/// this runs with the engine locked, so a full channel means trying again next step.
 fn finish_walk(job: &mut Job) -> Progress {
-    if job.format == Format::Rdb {
-        let _ = job.enc.byte(OPCODE_EOF);
+    if !job.encoded_all {
+        if job.format == Format::Rdb {
+            let _ = job.enc.byte(OPCODE_EOF);
+        }
+        job.encoded_all = true;
     }
-    let Some(tx) = job.tx.take() else { return Progress::Idle };
-    let chunk = std::mem::take(job.enc.get_mut());
-    // The last chunk and Finish may wait for the writer briefly: the walk is over.
-    if tx.send(Msg::Data(chunk)).is_ok() {
-        let _ = tx.send(Msg::Finish);
+    if !job.enc.get_ref().is_empty() {
+        match send_chunk(job) {
+            Ok(true) => {}
+            Ok(false) => return Progress::Waiting,
+            // The writer is gone; it reports its own outcome.
+            Err(()) => return end_walk(job),
+        }
     }
+    let Some(tx) = &job.tx else { return Progress::Idle };
+    if let Err(TrySendError::Full(_)) = tx.try_send(Msg::Finish) {
+        return Progress::Waiting;
+    }
+    end_walk(job)
+}
+
+fn end_walk(job: &mut Job) -> Progress {
+    job.tx = None;
     job.walked = true;
     Progress::Idle
 }

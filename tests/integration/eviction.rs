@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::harness::{error_text, ok, Conn, Frame};
+use crate::harness::{bulk, error_text, int, ok, Conn, Frame};
 
 /// Slack for the INFO reply itself: it is built (and counted) after the command's eviction.
 const INFO_SLACK: u64 = 32 * 1024;
@@ -257,4 +257,30 @@ fn object_freq_and_idletime_follow_the_policy() {
     // The first access from the initial counter always counts.
     assert_eq!(c.cmd(&["OBJECT", "FREQ", "f"]), Frame::Integer(6));
     assert!(error_text(&c.cmd(&["OBJECT", "IDLETIME", "f"])).starts_with("ERR An LFU maxmemory policy is selected"));
+}
+
+/// A key evicted before a command runs is invalidated before that command's reply, even for
+/// the client running it (Redis defers only invalidations made while a command executes).
+#[test]
+fn tracking_invalidation_of_an_evicted_key_comes_before_the_reply() {
+    let s = Spinel::spawn();
+    let mut t = Conn::open_port(s.port);
+    assert!(matches!(t.cmd(&["HELLO", "3"]), Frame::Map(_)));
+    assert_eq!(t.cmd(&["CLIENT", "TRACKING", "on"]), ok());
+    assert_eq!(t.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-random"]), ok());
+    let info = String::from_utf8_lossy(&t.raw(&["INFO", "memory"])).to_string();
+    let used: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory in INFO");
+    let limit = (used + 100 * 1024).to_string();
+    assert_eq!(t.cmd(&["CONFIG", "SET", "maxmemory", &limit]), ok());
+    assert_eq!(t.cmd(&["SETEX", "volatile-key", "10000", "x"]), ok());
+    assert_eq!(t.cmd(&["GET", "volatile-key"]), bulk("x"));
+    // 200 kB: over the limit, so the next command evicts the only volatile key first.
+    assert_eq!(t.cmd(&["SETBIT", "big-key", "1600000", "0"]), int(0));
+    t.send_cmd(&["GETBIT", "big-key", "0"]);
+    t.expect_raw(b">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n:0\r\n");
+    assert_eq!(t.cmd(&["CONFIG", "SET", "maxmemory", "0"]), ok());
 }

@@ -236,8 +236,12 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
 /// grow without bound, if memory is still over the limit. Reads and deletions run.
 fn check_oom(srv: &mut Server, slot: usize, cmd: &Command, flags: u64, in_multi: bool) -> Option<Error> {
     let out_of_memory = crate::evict::perform_evictions(srv) == crate::evict::Evict::Fail;
-    // Evictions propagate as their own DELs, before the command's writes.
+    // Evictions propagate as their own DELs, before the command's writes, and their
+    // invalidations go out before its reply.
     crate::replication::flush_pending(srv, false);
+    if !srv.fx.tracking_keys.is_empty() {
+        crate::tracking::process_evicted(srv);
+    }
     // Scripts judge their deny-oom calls by the state at their start (pre_command_oom_state).
     srv.evict.pre_command_oom = out_of_memory;
     let queues_in_oom = in_multi && !matches!(cmd.top_name(), "exec" | "discard" | "quit" | "reset");

@@ -326,6 +326,16 @@ pub fn process_modified(srv: &mut Server, modifier: Option<u64>) {
     refresh(srv);
 }
 
+/// Invalidates keys evicted before a command runs. The command has not started, so its
+/// client hears of them before its reply (Redis defers only messages produced while a
+/// command executes).
+pub fn process_evicted(srv: &mut Server) {
+    for (key, _) in std::mem::take(&mut srv.fx.tracking_keys) {
+        invalidate_key(srv, &key, None, true, false);
+    }
+    refresh(srv);
+}
+
 /// Redis's trackingInvalidateKeysOnFlush: every tracking client is told that all its keys are
 /// invalid (a null), and the table is emptied.
 pub fn invalidate_on_flush(srv: &mut Server) {

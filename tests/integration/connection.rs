@@ -174,3 +174,28 @@ fn command_specs_follow_redis_7_0() {
     let Frame::Array(fields) = &docs[1] else { panic!() };
     assert_eq!(fields[..2], [bulk("summary"), bulk("Get the value of a key")]);
 }
+
+/// CONFIG SET port moves the listener (connected clients stay); a port that cannot be
+/// listened on fails the whole CONFIG SET, restores every value it set, and keeps the old
+/// listener, as Redis's apply/rollback does.
+#[test]
+fn config_set_port_moves_the_listener_and_rolls_back_when_it_cannot() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken_port = taken.local_addr().expect("addr").port().to_string();
+    let reply = c.cmd(&["CONFIG", "SET", "maxmemory", "12345", "port", &taken_port]);
+    assert_eq!(
+        error_text(&reply),
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."
+    );
+    assert_eq!(c.cmd(&["CONFIG", "GET", "maxmemory"]), bulks(&["maxmemory", "0"]));
+    assert_eq!(Conn::open(&srv).cmd(&["PING"]), simple("PONG"));
+    drop(taken);
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "port", &free.to_string()]), ok());
+    assert_eq!(Conn::open_port(free).cmd(&["PING"]), simple("PONG"));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", srv.port)).is_err(), "the old port still accepts");
+    assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+}

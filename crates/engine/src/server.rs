@@ -109,6 +109,8 @@ pub struct Server {
     pub aof: crate::persist::aof::Aof,
     /// Wakes the network layer's background driver (a snapshot walk has work to do).
     pub background_wake: Option<Waker>,
+    /// Replaces the TCP listeners (CONFIG SET port / bind): the network layer owns sockets.
+    pub rebind: Option<RebindHook>,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts payloads with a wrong CRC.
     pub skip_checksum_validation: bool,
     /// MIGRATE's cached connections.
@@ -161,6 +163,10 @@ pub struct Tunables {
     pub min_replicas_to_write: i64,
     pub min_replicas_max_lag: i64,
 }
+
+/// Closes the TCP listeners and listens on `port` (0: none) at the `bind` addresses, as
+/// Redis's changeBindAddr / changeListenPort; the error is for the log.
+pub type RebindHook = std::sync::Arc<dyn Fn(&[String], u16) -> Result<(), String> + Send + Sync>;
 
 /// The thresholds that decide each collection's encoding (`*-max-listpack-*`,
 /// `set-max-intset-entries`, `list-max-listpack-size`, `stream-node-max-*`).
@@ -289,6 +295,7 @@ impl Server {
             persistence: Default::default(),
             aof: Default::default(),
             background_wake: None,
+            rebind: None,
             skip_checksum_validation: false,
             migrate: Default::default(),
             instantaneous: Default::default(),

@@ -317,11 +317,13 @@ fn start(
     let kick = Arc::new(tokio::sync::Notify::new());
     let waker = kick.clone();
     server.background_wake = Some(Arc::new(move || waker.notify_one()));
+    let tcp_listeners = Arc::new(listener::TcpListeners::default());
+    let engine = Arc::new(std::sync::OnceLock::new());
+    server.rebind = Some(listener::rebind_hook(tcp_listeners.clone(), engine.clone()));
     let shared = Shared::new(server);
+    let _ = engine.set(Arc::downgrade(&shared));
+    tcp_listeners.serve(&shared, tcp);
     tokio::spawn(background_loop(shared.clone(), kick));
-    for l in tcp {
-        tokio::spawn(listener::accept_tcp(shared.clone(), l));
-    }
     if !http.listeners.is_empty() {
         let gateway = spinel_http::Gateway::local(shared.clone(), http.generated_token);
         for l in http.listeners {
@@ -383,6 +385,9 @@ impl TestServer {
                 let http = HttpListeners { listeners: vec![http_listener], generated_token: token.clone() };
                 let mut server = Server::new(cfg);
                 server.process.tcp_port = port;
+                // What CONFIG GET shows and what CONFIG SET port / bind rebinds from.
+                let port_text = port.to_string();
+                let _ = server.config.set(&[(b"port".as_slice(), port_text.as_bytes()), (b"bind", b"127.0.0.1")]);
                 let shared = start(server, vec![listener], None, http);
                 let _ = tx.send((port, http_port, token, shared.clone()));
                 tokio::select! {

@@ -60,6 +60,52 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(511)
 }
 
+/// The TCP accept loops, replaced at run time by CONFIG SET port / bind.
+#[derive(Default)]
+pub struct TcpListeners {
+    /// Each listening socket's descriptor and its accept loop.
+    running: std::sync::Mutex<Vec<(std::os::fd::RawFd, tokio::task::AbortHandle)>>,
+}
+
+impl TcpListeners {
+    /// Starts an accept loop for each listener.
+    pub fn serve(&self, shared: &SharedRef, listeners: Vec<TcpListener>) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        for l in listeners {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
+            running.push((fd, tokio::spawn(accept_tcp(shared.clone(), l)).abort_handle()));
+        }
+    }
+
+    /// Stops listening now (Redis's closeSocketListeners): the port is free for the new
+    /// listeners before the aborted accept loops drop their sockets.
+    fn close(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        for (fd, task) in running.drain(..) {
+            // SAFETY: the accept loop still owns the open socket (it is aborted only below,
+            // and cannot run meanwhile: this runs on the runtime's thread).
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+            task.abort();
+        }
+    }
+}
+
+/// The engine's hook for CONFIG SET port / bind: closes the listeners, then listens on the
+/// new addresses (none for port 0), as Redis's changeBindAddr does. `engine` is filled once
+/// the engine is shared (the hook lives inside it, hence the weak reference).
+pub fn rebind_hook(
+    listeners: std::sync::Arc<TcpListeners>,
+    engine: std::sync::Arc<std::sync::OnceLock<std::sync::Weak<crate::shared::Shared>>>,
+) -> spinel_engine::server::RebindHook {
+    std::sync::Arc::new(move |addrs: &[String], port: u16| {
+        let shared = engine.get().and_then(std::sync::Weak::upgrade).ok_or("the server is stopping")?;
+        listeners.close();
+        let bound = if port == 0 { Vec::new() } else { bind_tcp(addrs, port)? };
+        listeners.serve(&shared, bound);
+        Ok(())
+    })
+}
+
 /// Accepts TCP clients forever.
 pub async fn accept_tcp(shared: SharedRef, listener: TcpListener) {
     loop {

@@ -6,8 +6,9 @@ use crate::cmd::spec::{
 };
 use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
+use crate::log;
 use crate::reply::Reply;
-use crate::server::ShutdownRequest;
+use crate::server::{Server, ShutdownRequest};
 
 const fn sub(
     name: &'static str,
@@ -158,7 +159,26 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
+    let names: Vec<&[u8]> = pairs.iter().map(|(name, _)| *name).collect();
+    let backup = ctx.srv.config.get(&names);
+    let listening = (ctx.srv.config.int("port"), ctx.srv.config.bind_addrs().to_vec());
     ctx.srv.config.set(&pairs).map_err(err)?;
+    if let Err((name, e)) = apply_listeners(ctx.srv, &listening) {
+        // Redis's restoreBackupConfig: every value of this CONFIG SET goes back, and the old
+        // listeners are opened again.
+        log::warning(&format!(
+            "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
+        ));
+        let restore: Vec<(&[u8], &[u8])> = backup.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())).collect();
+        let _ = ctx.srv.config.set(&restore);
+        let (port, bind) = &listening;
+        if let Some(rebind) = ctx.srv.rebind.clone() {
+            if let Err(e) = rebind(bind, *port as u16) {
+                log::warning(&e);
+            }
+        }
+        return Err(err(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {e}")));
+    }
     ctx.srv.apply_config();
     if pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case(b"maxmemory")) {
         update_maxmemory(ctx.srv);
@@ -168,6 +188,27 @@ fn config_set(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         return Err(err(format!("ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}")));
     }
     Ok(Reply::Ok)
+}
+
+/// Redis's updatePort / applyBind: when `port` or `bind` changed, the network layer closes
+/// the listeners and opens the new ones. Err: the config name and Redis's message.
+fn apply_listeners(srv: &mut Server, (old_port, old_bind): &(i64, Vec<String>)) -> Result<(), (&'static str, String)> {
+    let port = srv.config.int("port");
+    let bind = srv.config.bind_addrs().to_vec();
+    let Some(rebind) = srv.rebind.clone() else { return Ok(()) };
+    let (name, message) = if bind != *old_bind {
+        ("bind", "Failed to bind to specified addresses.")
+    } else if port != *old_port {
+        ("port", "Unable to listen on this port. Check server logs.")
+    } else {
+        return Ok(());
+    };
+    if let Err(e) = rebind(&bind, port as u16) {
+        log::warning(&e);
+        return Err((name, message.to_string()));
+    }
+    srv.process.tcp_port = port as u16;
+    Ok(())
 }
 
 /// Redis's updateMaxmemory: warns when the new limit is below current usage, then starts the

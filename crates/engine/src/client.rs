@@ -36,6 +36,8 @@ pub mod flags {
     pub const TRACKING_OPTOUT: u32 = 1 << 24;
     pub const TRACKING_CACHING: u32 = 1 << 25;
     pub const TRACKING_NOLOOP: u32 = 1 << 26;
+    /// This server's master, sending the replication stream (see crate::replication::replica).
+    pub const MASTER: u32 = 1 << 27;
 }
 
 /// A command queued by MULTI.
@@ -130,6 +132,8 @@ pub struct Client {
     /// A replica's announced port (REPLCONF listening-port) and acknowledged offset.
     pub repl_listening_port: u16,
     pub repl_ack_offset: u64,
+    /// When the replica last sent REPLCONF ACK (ms), for its lag.
+    pub repl_ack_ms: i64,
 }
 
 impl Client {
@@ -173,6 +177,7 @@ impl Client {
             tot_cmds: 0,
             repl_listening_port: 0,
             repl_ack_offset: 0,
+            repl_ack_ms: now_ms,
         }
     }
 
@@ -210,6 +215,9 @@ impl Client {
         let mut s = String::new();
         if self.has(flags::REPLICA) {
             s.push('S');
+        }
+        if self.has(flags::MASTER) {
+            s.push('M');
         }
         if self.has(flags::MONITOR) {
             s.push('O');

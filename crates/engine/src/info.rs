@@ -364,28 +364,7 @@ fn stats_section(srv: &Server, out: &mut String) {
 }
 
 fn replication_section(srv: &Server, out: &mut String) {
-    let replicas: Vec<&crate::client::Client> =
-        srv.repl.replicas.iter().filter_map(|id| srv.clients.slot_of(*id).and_then(|s| srv.clients.get(s))).collect();
-    let _ = write!(out, "role:master\r\nconnected_slaves:{}\r\n", replicas.len());
-    for (i, c) in replicas.iter().enumerate() {
-        let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
-        let _ = write!(
-            out,
-            "slave{i}:ip={ip},port={},state=online,offset={},lag={}\r\n",
-            c.repl_listening_port,
-            c.repl_ack_offset,
-            (srv.fx.now_ms - c.last_interaction_ms) / 1000
-        );
-    }
-    let offset = srv.repl.offset;
-    let _ = write!(
-        out,
-        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:{offset}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:0\r\n",
-        srv.process.replid,
-        u8::from(!replicas.is_empty()),
-        srv.config.int("repl-backlog-size"),
-        u64::from(offset > 0 || !replicas.is_empty()) + offset,
-    );
+    crate::replication::info::section(srv, out);
 }
 
 #[cfg(test)]

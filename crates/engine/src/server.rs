@@ -261,7 +261,7 @@ impl Server {
             tunables: Tunables::default(),
             cron: Default::default(),
             scripts: crate::script::ScriptEngine::default(),
-            repl: Default::default(),
+            repl: crate::replication::Replication::new(),
             cron_paused: false,
             clock: Default::default(),
         };
@@ -391,7 +391,7 @@ impl Server {
 /// Ends a CLIENT PAUSE and lets the postponed clients run their commands, in arrival order.
 pub fn unpause(srv: &mut Server) {
     srv.pause = Pause::default();
-    srv.fx.lazy_expire = true;
+    crate::replication::replica::refresh_lazy_expire(srv);
     let mut paused: Vec<(u64, usize)> = srv
         .clients
         .iter()

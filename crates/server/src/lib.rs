@@ -8,6 +8,7 @@
 mod connection;
 mod listener;
 mod proxy;
+mod replica_link;
 mod shared;
 mod stream;
 
@@ -317,8 +318,14 @@ fn start(
     let kick = Arc::new(tokio::sync::Notify::new());
     let waker = kick.clone();
     server.background_wake = Some(Arc::new(move || waker.notify_one()));
+    let link_wake = replica_link::install(&mut server);
+    // `replicaof` in the configuration: start as a replica of that master.
+    if let Some((host, port)) = server.config.replicaof().map(|(h, p)| (h.to_string(), p)) {
+        spinel_engine::replication::replica::set_master(&mut server, &host, port);
+    }
     let shared = Shared::new(server);
     tokio::spawn(background_loop(shared.clone(), kick));
+    tokio::spawn(replica_link::run(shared.clone(), link_wake));
     for l in tcp {
         tokio::spawn(listener::accept_tcp(shared.clone(), l));
     }

@@ -1,6 +1,7 @@
-//! The master side of replication: SYNC/PSYNC (always a full resynchronization), REPLCONF,
-//! ROLE. A replica (redis-server with `replicaof`, or a tool) gets an RDB snapshot and then
-//! the stream of writes (see crate::replication).
+//! Replication commands. The master side: SYNC/PSYNC (always a full resynchronization),
+//! REPLCONF; a replica (redis-server with `replicaof`, or a tool) gets an RDB snapshot and
+//! then the stream of writes (see crate::replication). The replica side: REPLICAOF/SLAVEOF
+//! (see crate::replication::replica). ROLE for both.
 
 use crate::client::flags;
 use crate::cmd::args;
@@ -11,7 +12,36 @@ use crate::ctx::Ctx;
 use crate::error::{err, CmdResult};
 use crate::reply::Reply;
 
+/// REPLICAOF's and SLAVEOF's arguments.
+const REPLICAOF_ARGS: &str = "args=(host-port=(host port:integer)|no-one=(NO ONE))";
+
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "replicaof",
+        arity: 3,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE,
+        handler: Some(replicaof),
+        group: Group::Server,
+        since: "5.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        complexity: "O(1)",
+        args: REPLICAOF_ARGS,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "slaveof",
+        arity: 3,
+        flags: NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE,
+        handler: Some(replicaof),
+        group: Group::Server,
+        since: "1.0.0",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        complexity: "O(1)",
+        args: REPLICAOF_ARGS,
+        deprecated_since: Some("5.0.0"),
+        replaced_by: Some("`REPLICAOF`"),
+        ..CommandSpec::DEFAULT
+    },
     CommandSpec {
         name: "sync",
         arity: 1,
@@ -100,9 +130,16 @@ fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             ctx.client().repl_listening_port = args::int(val)?.clamp(0, 65535) as u16;
         } else if args::is(opt, "ack") {
             // Acknowledgements carry no reply.
-            ctx.client().repl_ack_offset = args::int(val)?.max(0) as u64;
+            let now = ctx.srv.fx.now_ms;
+            let c = ctx.client();
+            c.repl_ack_offset = args::int(val)?.max(0) as u64;
+            c.repl_ack_ms = now;
             return Ok(Reply::NoReply);
         } else if args::is(opt, "getack") {
+            // Only our master asks; the ACK is its one reply.
+            if ctx.client_ref().has(flags::MASTER) {
+                crate::replication::replica::queue_ack(ctx.srv, ctx.slot);
+            }
             return Ok(Reply::NoReply);
         } else if args::is(opt, "ip-address") || args::is(opt, "capa") || args::is(opt, "rdb-only") {
         } else {
@@ -113,8 +150,61 @@ fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     Ok(Reply::Ok)
 }
 
+/// REPLICAOF host port | NO ONE (Redis's replicaofCommand).
+fn replicaof(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if ctx.srv.config.bool("cluster-enabled") {
+        return Err(err("ERR REPLICAOF not allowed in cluster mode."));
+    }
+    let who = {
+        let c = ctx.client_ref();
+        format!(
+            "id={} addr={} laddr={} name={}",
+            c.id,
+            c.addr,
+            c.laddr,
+            String::from_utf8_lossy(c.name.as_deref().unwrap_or_default())
+        )
+    };
+    if args::is(args[1], "no") && args::is(args[2], "one") {
+        if crate::replication::replica::is_replica(ctx.srv) {
+            crate::replication::replica::unset_master(ctx.srv);
+            crate::log::notice(&format!("MASTER MODE enabled (user request from '{who}')"));
+        }
+        return Ok(Reply::Ok);
+    }
+    if ctx.client_ref().has(flags::REPLICA) {
+        return Err(err("ERR Command is not valid when client is a replica."));
+    }
+    let port =
+        args::int(args[2]).ok().filter(|p| (0..=65535).contains(p)).ok_or_else(|| err("ERR Invalid master port"))?
+            as u16;
+    let host = String::from_utf8_lossy(args[1]).into_owned();
+    if let Some(link) = &ctx.srv.repl.master {
+        if link.host.eq_ignore_ascii_case(&host) && link.port == port {
+            crate::log::notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            return Ok(Reply::status("OK Already connected to specified master"));
+        }
+    }
+    crate::replication::replica::set_master(ctx.srv, &host, port);
+    crate::log::notice(&format!("REPLICAOF {host}:{port} enabled (user request from '{who}')"));
+    Ok(Reply::Ok)
+}
+
 fn role(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
     let srv = &*ctx.srv;
+    if let Some(link) = &srv.repl.master {
+        let offset = match link.client_id {
+            Some(_) => link.applied_offset,
+            None => -1,
+        };
+        return Ok(Reply::Array(vec![
+            Reply::bulk_str("slave"),
+            Reply::bulk_str(&link.host),
+            Reply::Int(link.port as i64),
+            Reply::bulk_str(link.state.role_name()),
+            Reply::Int(offset),
+        ]));
+    }
     let replicas = srv
         .repl
         .replicas

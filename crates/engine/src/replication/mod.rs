@@ -6,12 +6,20 @@
 //! DELs of keys that expired on access. After the top-level command the list is emitted,
 //! wrapped in MULTI/EXEC when it holds more than one command, to every replica and to the
 //! AOF (`persist::aof`). Nothing is collected when nobody consumes the stream.
+//!
+//! A replica does not build its replicas' stream from its own writes: it proxies the bytes
+//! its master sends ([`feed_raw`], called by [`replica::apply_command`]), so every server of
+//! a chain shares the master's replication ID and offsets. Its own writes (there are none but
+//! the master's on a read-only replica) still go to its AOF.
 
-use crate::client::flags;
+pub mod info;
+pub mod replica;
+
+use crate::client::{flags, Waker};
 use crate::server::Server;
 
 /// The replication side of the server.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub struct Replication {
     /// Client ids of replicas receiving the stream.
     pub replicas: Vec<u64>,
@@ -21,6 +29,22 @@ pub struct Replication {
     pub offset: u64,
     /// When the last PING went to replicas (ms).
     pub last_ping_ms: i64,
+    /// The master this server replicates, if it is a replica (see [`replica`]).
+    pub master: Option<replica::MasterLink>,
+    /// Counts REPLICAOF changes: a master link belongs to one epoch.
+    pub epoch: u64,
+    /// Wakes the network layer's link task when the master changes.
+    pub link_wake: Option<Waker>,
+    /// The previous replication ID and the offset from which it is no longer valid
+    /// (master_replid2, second_repl_offset), set when a replica is promoted.
+    pub replid2: String,
+    pub second_offset: i64,
+}
+
+impl Replication {
+    pub fn new() -> Replication {
+        Replication { replid2: "0".repeat(40), second_offset: -1, ..Default::default() }
+    }
 }
 
 pub fn encode_command(out: &mut Vec<u8>, args: &[Vec<u8>]) {
@@ -41,11 +65,20 @@ pub fn feed(srv: &mut Server, db: Option<usize>, args: &[Vec<u8>]) {
         }
     }
     encode_command(&mut bytes, args);
+    send_to_replicas(srv, &bytes);
+}
+
+/// Appends bytes of our master's stream, as received, to our replicas' stream.
+pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
+    send_to_replicas(srv, bytes);
+}
+
+fn send_to_replicas(srv: &mut Server, bytes: &[u8]) {
     srv.repl.offset += bytes.len() as u64;
     let ids = srv.repl.replicas.clone();
     for id in ids {
         if let Some(c) = srv.clients.by_id_mut(id) {
-            c.push_output(&bytes);
+            c.push_output(bytes);
         }
     }
 }
@@ -71,7 +104,8 @@ pub fn flush_pending(srv: &mut Server, wrap: bool) {
             aof.feed(last_db, &[b"EXEC".to_vec()]);
         }
     }
-    if srv.repl.replicas.is_empty() {
+    // A replica proxies its master's stream instead (replicationFeedSlaves returns early).
+    if srv.repl.replicas.is_empty() || srv.repl.master.is_some() {
         return;
     }
     if transaction {
@@ -115,7 +149,8 @@ pub fn detach_replica(srv: &mut Server, id: u64) {
 
 /// PINGs replicas every `repl-ping-replica-period` seconds so they see the link alive.
 pub fn ping_replicas(srv: &mut Server) {
-    if srv.repl.replicas.is_empty() {
+    // A replica's replicas get its master's PINGs through the proxied stream.
+    if srv.repl.replicas.is_empty() || srv.repl.master.is_some() {
         return;
     }
     let period = srv.config.int("repl-ping-replica-period").max(1) * 1000;

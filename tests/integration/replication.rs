@@ -169,11 +169,20 @@ fn replica_of_replica_gets_the_stream() {
     m.cmd(&["SET", "a", "1"]);
     mid.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
     wait_link_up(&mut mid);
+    // The master's stream is now in database 3 (one SELECT, before the leaf attaches).
+    m.cmd(&["SELECT", "3"]);
+    m.cmd(&["SET", "in3", "1"]);
+    mid.cmd(&["SELECT", "3"]);
+    wait_value(&mut mid, "in3", "1");
     l.cmd(&["REPLICAOF", "127.0.0.1", &middle.port.to_string()]);
     wait_link_up(&mut l);
     wait_value(&mut l, "a", "1");
+    // The leaf continues the proxied stream in database 3 (the RDB's repl-stream-db).
     m.cmd(&["SET", "b", "2"]);
+    l.cmd(&["SELECT", "3"]);
     wait_value(&mut l, "b", "2");
+    l.cmd(&["SELECT", "0"]);
+    assert_eq!(l.cmd(&["GET", "b"]), Frame::Null);
     // The chain shares the master's replication ID.
     let id = field(&info_replication(&mut m), "master_replid");
     assert_eq!(field(&info_replication(&mut l), "master_replid"), id);

@@ -353,7 +353,7 @@ fn apply_buffered(srv: &mut Server, epoch: u64, parser: &mut RequestParser, buf:
         let end = parser.consumed();
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         if !replica::apply_command(srv, epoch, &refs, &buf[start..end]) {
-            break Err("the master changed".into());
+            break Err("Connection with master lost (the master client was closed)".into());
         }
         spinel_engine::persist::aof::before_unlock(srv);
     };

@@ -349,7 +349,8 @@ pub fn reload(srv: &mut Server, merge: bool) -> Result<(), String> {
 
 /// Loads the RDB image a master sent for a full resync into the (emptied) dataset. Keys past
 /// their TTL are kept, as Redis's rdbLoad does on a replica: the master expires them.
-pub fn load_replica_image(srv: &mut Server, image: &[u8]) -> Result<(), String> {
+/// Returns the database the stream continues in (`repl-stream-db`).
+pub fn load_replica_image(srv: &mut Server, image: &[u8]) -> Result<usize, String> {
     srv.loading = true;
     srv.persistence.loading = LoadingProgress {
         start_time: crate::util::time::now_ms() / 1000,
@@ -365,7 +366,7 @@ pub fn load_replica_image(srv: &mut Server, image: &[u8]) -> Result<(), String> 
     let stats = result.map_err(|e| e.to_string())?;
     srv.persistence.last_load_keys_loaded = stats.keys_loaded;
     srv.persistence.last_load_keys_expired = stats.keys_expired;
-    Ok(())
+    Ok(stats.repl_stream_db)
 }
 
 /// What persistence does before the server exits (Redis's prepareForShutdown): a running

@@ -115,6 +115,12 @@ fn master_slot(srv: &Server, epoch: u64) -> Option<usize> {
     srv.clients.slot_of(link.client_id?)
 }
 
+/// The database our master's stream is in (the master client's), if the link is up.
+pub fn master_db(srv: &Server) -> Option<usize> {
+    let id = srv.repl.master.as_ref()?.client_id?;
+    srv.clients.get(srv.clients.slot_of(id)?).map(|c| c.db)
+}
+
 /// Disconnects the master client, if any.
 fn free_master_client(srv: &mut Server) {
     let Some(id) = srv.repl.master.as_mut().and_then(|m| m.client_id.take()) else { return };
@@ -301,7 +307,7 @@ pub fn finish_full_sync(srv: &mut Server, epoch: u64, replid: &str, offset: i64,
     }
     crate::tracking::invalidate_on_flush(srv);
     crate::log::notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    crate::persist::load_replica_image(srv, image).map_err(|e| {
+    let stream_db = crate::persist::load_replica_image(srv, image).map_err(|e| {
         crate::log::warning(&format!("Failed trying to load the MASTER synchronization DB from socket: {e}"));
         for id in 0..srv.dbs.len() {
             crate::cmd::keys::flush_db(srv, id, false);
@@ -313,12 +319,14 @@ pub fn finish_full_sync(srv: &mut Server, epoch: u64, replid: &str, offset: i64,
     srv.repl.replid2 = "0".repeat(40);
     srv.repl.second_offset = -1;
     srv.repl.selected_db = None;
+    let stream_db = if stream_db < srv.dbs.len() { stream_db } else { 0 };
     let now = crate::util::time::now_ms();
     let slot = srv.clients.add(now);
     let id = {
         let c = &mut srv.clients[slot];
         c.set(flags::MASTER, true);
         c.authenticated = true;
+        c.db = stream_db;
         if let Some(link) = &srv.repl.master {
             c.addr = format!("{}:{}", link.host, link.port);
         }

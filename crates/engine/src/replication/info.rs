@@ -37,7 +37,10 @@ fn replica_lines(srv: &Server, out: &mut String) {
     let Some(link) = &srv.repl.master else { return };
     let now_s = crate::util::time::now_ms() / 1000;
     let up = link.state == LinkState::Connected;
-    let (read, applied) = if link.client_id.is_some() { (link.read_offset, link.applied_offset) } else { (1, 1) };
+    // Without a master client Redis shows its cached master's offsets: the offset this
+    // server had reached (its own when it just became a replica).
+    let own = srv.repl.offset as i64;
+    let (read, applied) = if link.client_id.is_some() { (link.read_offset, link.applied_offset) } else { (own, own) };
     let last_io = if link.client_id.is_some() { now_s - link.last_io_ms / 1000 } else { -1 };
     let _ = write!(
         out,

@@ -178,6 +178,12 @@ fn wake_link_task(srv: &Server) {
 /// clients blocked on keys, and let the link task connect to the new one. Our own replicas
 /// stay connected.
 pub fn set_master(srv: &mut Server, host: &str, port: u16) {
+    // Dropping a live link counts as the link going down (replicationHandleMasterDisconnection).
+    let down_since_ms = match &srv.repl.master {
+        Some(m) if m.state == LinkState::Connected => crate::util::time::now_ms(),
+        Some(m) => m.down_since_ms,
+        None => 0,
+    };
     free_master_client(srv);
     disconnect_blocked_clients(srv);
     srv.repl.epoch += 1;
@@ -191,7 +197,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16) {
         applied_offset: 0,
         processed_offset: 0,
         last_io_ms: 0,
-        down_since_ms: 0,
+        down_since_ms,
         transfer_size: -1,
         transfer_read: 0,
         transfer_last_io_ms: 0,
@@ -283,7 +289,7 @@ pub fn link_lost(srv: &mut Server, epoch: u64) {
     let now = crate::util::time::now_ms();
     if let Some(link) = srv.repl.master.as_mut() {
         link.state = LinkState::Connect;
-        if was_up || link.down_since_ms == 0 {
+        if was_up {
             link.down_since_ms = now;
         }
     }

@@ -143,12 +143,9 @@ fn replica_reconnects_after_the_link_drops() {
     r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
     wait_link_up(&mut r);
     wait_value(&mut r, "k", "1");
-    // The master drops its replica; the replica notices, reconnects and resyncs, getting
-    // what was written meanwhile.
-    let Frame::Bulk(list) = m.cmd(&["CLIENT", "LIST"]) else { panic!("CLIENT LIST") };
-    let list = String::from_utf8_lossy(&list).into_owned();
-    let id = list.lines().find(|l| l.contains(" flags=S ")).and_then(|l| l.split(' ').next()).expect("replica");
-    m.cmd(&["CLIENT", "KILL", "ID", id.trim_start_matches("id=")]);
+    // The master drops its replica; the replica notices, reconnects and continues from its
+    // offset (the backlog has what was written meanwhile): a partial resync.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), int(1));
     m.cmd(&["SET", "k", "2"]);
     m.cmd(&["SET", "during", "down"]);
     wait_value(&mut r, "during", "down");
@@ -156,6 +153,25 @@ fn replica_reconnects_after_the_link_drops() {
     wait_link_up(&mut r);
     m.cmd(&["INCR", "k"]);
     wait_value(&mut r, "k", "3");
+    let stats = info_stats(&mut m);
+    assert_eq!((field(&stats, "sync_full"), field(&stats, "sync_partial_ok")), ("1".into(), "1".into()));
+    // With a backlog too small for what was missed, the replica gets a new snapshot.
+    m.cmd(&["CONFIG", "SET", "repl-backlog-size", "1"]);
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), int(1));
+    m.cmd(&["SET", "k", "after a full resync"]);
+    wait_value(&mut r, "k", "after a full resync");
+    let stats = info_stats(&mut m);
+    assert_eq!(field(&stats, "sync_full"), "2");
+    // The first PSYNC also failed: a new replica asks to continue its own history.
+    assert_eq!(field(&stats, "sync_partial_err"), "2");
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), int(1));
+    m.cmd(&["SET", "k", "master client killed"]);
+    wait_value(&mut r, "k", "master client killed");
+}
+
+fn info_stats(c: &mut Conn) -> String {
+    let Frame::Bulk(info) = c.cmd(&["INFO", "stats"]) else { panic!("INFO stats") };
+    String::from_utf8_lossy(&info).into_owned()
 }
 
 #[test]
@@ -273,4 +289,10 @@ fn spinel_replica_of_redis_server_master() {
     wait_value(&mut r, "disk", "based");
     m.cmd(&["DEL", "big"]);
     wait_for("DEL from the master", || r.cmd(&["EXISTS", "big"]) == int(0));
+    // A dropped link continues with PSYNC from the master's backlog.
+    assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), int(1));
+    m.cmd(&["SET", "missed", "1"]);
+    wait_value(&mut r, "missed", "1");
+    wait_link_up(&mut r);
+    assert_eq!(field(&info_stats(&mut m), "sync_partial_ok"), "1");
 }

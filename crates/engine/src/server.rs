@@ -323,6 +323,7 @@ impl Server {
             min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
         };
         crate::evict::configure(self);
+        crate::replication::apply_config(self);
         let policy = self.config.enum_name("maxmemory-policy");
         self.fx.access = if policy.contains("lfu") {
             AccessPolicy::Lfu {

@@ -11,8 +11,8 @@
 //! away from can no longer change anything; the task drops it as soon as it notices, and
 //! otherwise retries a failed session once a second, as Redis's replication cron does.
 //!
-//! Not done: partial resynchronization (PSYNC with a cached master); each session starts with
-//! a full resync.
+//! With a history to continue (a cached master, see the engine's replica module) the
+//! handshake asks PSYNC <replid> <offset>; +CONTINUE skips the payload.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,14 +109,18 @@ async fn session(shared: &SharedRef, target: &LinkTarget) -> Result<(), String> 
     let mut link = Link { stream, buf: Vec::new(), timeout, last_data: Instant::now() };
     enter(shared, epoch, LinkState::Handshake).await?;
     handshake(&mut link, target).await?;
-    let (replid, offset) = psync(&mut link).await?;
-    enter(shared, epoch, LinkState::Transfer).await?;
-    let image = read_payload(&mut link, shared, epoch).await?;
-    {
-        let mut srv = shared.lock_async().await;
-        replica::finish_full_sync(&mut srv, epoch, &replid, offset, &image)?;
+    match psync(&mut link, target).await? {
+        Resync::Full { replid, offset } => {
+            enter(shared, epoch, LinkState::Transfer).await?;
+            let image = read_payload(&mut link, shared, epoch).await?;
+            let mut srv = shared.lock_async().await;
+            replica::finish_full_sync(&mut srv, epoch, &replid, offset, &image)?;
+        }
+        Resync::Continue { replid } => {
+            let mut srv = shared.lock_async().await;
+            replica::finish_partial_sync(&mut srv, epoch, replid.as_deref())?;
+        }
     }
-    drop(image);
     // The first ACK puts us online on a master that sent the payload diskless.
     let ack = replica::ack_command(&*shared.lock_async().await);
     link.send(&ack).await?;
@@ -214,10 +218,27 @@ async fn handshake(link: &mut Link, target: &LinkTarget) -> Result<(), String> {
     Ok(())
 }
 
-/// PSYNC ? -1: the master's replication ID and offset for the full resync.
-async fn psync(link: &mut Link) -> Result<(String, i64), String> {
-    log::notice("Partial resynchronization not possible (no cached master)");
-    let mut reply = link.command(&[b"PSYNC", b"?", b"-1"]).await?;
+/// How the master answered PSYNC.
+enum Resync {
+    /// +FULLRESYNC: its replication ID and offset; the payload follows.
+    Full { replid: String, offset: i64 },
+    /// +CONTINUE [replid]: the stream goes on from our offset.
+    Continue { replid: Option<String> },
+}
+
+/// PSYNC <cached replid> <offset+1> when there is a history to continue, else PSYNC ? -1.
+async fn psync(link: &mut Link, target: &LinkTarget) -> Result<Resync, String> {
+    let (replid, offset) = match &target.continue_from {
+        Some((id, offset)) => {
+            log::notice(&format!("Trying a partial resynchronization (request {id}:{offset})."));
+            (id.clone(), offset.to_string())
+        }
+        None => {
+            log::notice("Partial resynchronization not possible (no cached master)");
+            ("?".to_string(), "-1".to_string())
+        }
+    };
+    let mut reply = link.command(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]).await?;
     // Empty lines keep the connection alive until the master replies.
     while reply.is_empty() {
         reply = link.read_line().await?;
@@ -229,10 +250,15 @@ async fn psync(link: &mut Link) -> Result<(String, i64), String> {
         return match offset {
             Some(offset) if replid.len() == 40 => {
                 log::notice(&format!("Full resync from master: {replid}:{offset}"));
-                Ok((replid, offset))
+                Ok(Resync::Full { replid, offset })
             }
             _ => Err(format!("Master replied with wrong +FULLRESYNC syntax: {reply}")),
         };
+    }
+    if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        log::notice("Successful partial resynchronization with master.");
+        let id = rest.trim();
+        return Ok(Resync::Continue { replid: (id.len() == 40).then(|| id.to_string()) });
     }
     if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
         return Err(format!("Master is currently unable to PSYNC but should be in the future: {reply}"));

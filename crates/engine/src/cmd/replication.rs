@@ -104,19 +104,79 @@ fn full_sync(ctx: &mut Ctx, preamble: Option<String>) -> CmdResult {
     }
     out.extend_from_slice(format!("${}\r\n", image.len()).as_bytes());
     out.extend_from_slice(&image);
-    crate::replication::attach_replica(ctx.srv, ctx.slot);
+    crate::replication::attach_replica(ctx.srv, ctx.slot, true);
+    ctx.srv.repl.sync_stats.full += 1;
     crate::log::notice(&format!("Synchronization with replica {} succeeded", ctx.client_ref().addr));
     Ok(Reply::Raw(out))
 }
 
+/// A replica whose own link is down has nothing consistent to offer (syncCommand).
+fn check_master_link(ctx: &Ctx) -> Result<(), crate::error::Error> {
+    if crate::replication::replica::link_down(ctx.srv) {
+        return Err(err("NOMASTERLINK Can't SYNC while not connected with my master"));
+    }
+    Ok(())
+}
+
 fn sync(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
+    if ctx.client_ref().has(flags::REPLICA) {
+        return Ok(Reply::NoReply);
+    }
+    check_master_link(ctx)?;
     full_sync(ctx, None)
 }
 
 fn psync(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
-    args::int(args[2])?;
+    if ctx.client_ref().has(flags::REPLICA) {
+        return Ok(Reply::NoReply);
+    }
+    check_master_link(ctx)?;
+    let offset = args::int(args[2])?;
+    if let Some(reply) = partial_sync(ctx, args[1], offset) {
+        ctx.srv.repl.sync_stats.partial_ok += 1;
+        return Ok(reply);
+    }
+    if args[1] != b"?" {
+        ctx.srv.repl.sync_stats.partial_err += 1;
+    }
     let preamble = format!("+FULLRESYNC {} {}\r\n", ctx.srv.process.replid, ctx.srv.repl.offset);
     full_sync(ctx, Some(preamble))
+}
+
+/// Redis's masterTryPartialResynchronization: the replica's history is ours (our replication
+/// ID, or the previous one up to where it stopped being valid) and the backlog still holds
+/// everything after `offset`: +CONTINUE and the missing bytes.
+fn partial_sync(ctx: &mut Ctx, replid: &[u8], offset: i64) -> Option<Reply> {
+    let srv = &*ctx.srv;
+    let ours = replid == srv.process.replid.as_bytes()
+        || (replid == srv.repl.replid2.as_bytes() && offset <= srv.repl.second_offset);
+    if !ours {
+        if replid != b"?" {
+            crate::log::notice(&format!(
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{}' and '{}')",
+                String::from_utf8_lossy(replid),
+                srv.process.replid,
+                srv.repl.replid2
+            ));
+        }
+        return None;
+    }
+    let Some(missing) = u64::try_from(offset).ok().and_then(|o| srv.repl.backlog.as_ref()?.since(o)) else {
+        crate::log::notice(&format!(
+            "Unable to partial resync with replica {} for lack of backlog (Replica request was: {offset}).",
+            ctx.client_ref().addr
+        ));
+        return None;
+    };
+    let mut out = format!("+CONTINUE {}\r\n", srv.process.replid).into_bytes();
+    out.extend_from_slice(&missing);
+    crate::log::notice(&format!(
+        "Partial resynchronization request from {} accepted. Sending {} bytes of backlog starting from offset {offset}.",
+        ctx.client_ref().addr,
+        missing.len()
+    ));
+    crate::replication::attach_replica(ctx.srv, ctx.slot, false);
+    Some(Reply::Raw(out))
 }
 
 fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {

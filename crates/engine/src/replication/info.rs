@@ -96,18 +96,16 @@ pub fn section(srv: &Server, out: &mut String) {
         );
     }
     let offset = srv.repl.offset;
-    // Redis keeps a backlog once a replica attached or this replica synced; we have no
-    // backlog (no partial resync) and report it as Redis would right after its creation.
-    let synced = srv.repl.master.as_ref().is_some_and(|m| m.client_id.is_some());
-    let active = !replicas.is_empty() || synced;
+    let backlog = srv.repl.backlog.as_ref();
     let _ = write!(
         out,
-        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{offset}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:0\r\n",
+        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{offset}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
         srv.process.replid,
         srv.repl.replid2,
         srv.repl.second_offset,
-        u8::from(active),
+        u8::from(backlog.is_some()),
         srv.config.int("repl-backlog-size"),
-        u64::from(offset > 0 || active) + offset,
+        backlog.map_or(0, |b| b.first_offset()),
+        backlog.map_or(0, |b| b.histlen()),
     );
 }

@@ -12,6 +12,7 @@
 //! a chain shares the master's replication ID and offsets. Its own writes (there are none but
 //! the master's on a read-only replica) still go to its AOF.
 
+pub mod backlog;
 pub mod info;
 pub mod replica;
 
@@ -39,6 +40,21 @@ pub struct Replication {
     /// (master_replid2, second_repl_offset), set when a replica is promoted.
     pub replid2: String,
     pub second_offset: i64,
+    /// The last `repl-backlog-size` bytes of the stream, once a replica attached (or this
+    /// replica synced), for partial resynchronizations.
+    pub backlog: Option<backlog::Backlog>,
+    /// The master (or, after a demotion, this server's own history) a partial resync can
+    /// continue from (Redis's cached_master).
+    pub cached_master: Option<replica::CachedMaster>,
+    pub sync_stats: SyncStats,
+}
+
+/// INFO stats sync_full, sync_partial_ok, sync_partial_err: resyncs served to replicas.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct SyncStats {
+    pub full: u64,
+    pub partial_ok: u64,
+    pub partial_err: u64,
 }
 
 impl Replication {
@@ -75,6 +91,9 @@ pub fn feed_raw(srv: &mut Server, bytes: &[u8]) {
 
 fn send_to_replicas(srv: &mut Server, bytes: &[u8]) {
     srv.repl.offset += bytes.len() as u64;
+    if let Some(b) = &mut srv.repl.backlog {
+        b.feed(bytes);
+    }
     let ids = srv.repl.replicas.clone();
     for id in ids {
         if let Some(c) = srv.clients.by_id_mut(id) {
@@ -105,7 +124,7 @@ pub fn flush_pending(srv: &mut Server, wrap: bool) {
         }
     }
     // A replica proxies its master's stream instead (replicationFeedSlaves returns early).
-    if srv.repl.replicas.is_empty() || srv.repl.master.is_some() {
+    if (srv.repl.replicas.is_empty() && srv.repl.backlog.is_none()) || srv.repl.master.is_some() {
         return;
     }
     if transaction {
@@ -121,11 +140,30 @@ pub fn flush_pending(srv: &mut Server, wrap: bool) {
 
 /// Whether anything consumes propagated writes (replicas, the AOF).
 pub fn refresh_propagating(srv: &mut Server) {
-    srv.fx.propagating = !srv.repl.replicas.is_empty() || srv.aof.accepts();
+    srv.fx.propagating = !srv.repl.replicas.is_empty() || srv.repl.backlog.is_some() || srv.aof.accepts();
 }
 
-/// Attaches a client as a replica: from now on it receives the write stream.
-pub fn attach_replica(srv: &mut Server, slot: usize) {
+/// Creates the backlog if there is none; its next byte is the stream's next.
+pub fn ensure_backlog(srv: &mut Server) {
+    if srv.repl.backlog.is_none() {
+        let size = srv.config.int("repl-backlog-size").max(1) as usize;
+        srv.repl.backlog = Some(backlog::Backlog::new(size, srv.repl.offset));
+        refresh_propagating(srv);
+    }
+}
+
+/// After CONFIG SET: the backlog takes the new `repl-backlog-size`.
+pub fn apply_config(srv: &mut Server) {
+    let size = srv.config.int("repl-backlog-size").max(1) as usize;
+    if let Some(b) = &mut srv.repl.backlog {
+        b.resize(size);
+    }
+}
+
+/// Attaches a client as a replica: from now on it receives the write stream. After a full
+/// resync the stream restarts with a SELECT; a partial one (`full` false) continues the
+/// stream the replica already has.
+pub fn attach_replica(srv: &mut Server, slot: usize, full: bool) {
     let c = &mut srv.clients[slot];
     c.set(flags::REPLICA, true);
     let id = c.id;
@@ -136,8 +174,11 @@ pub fn attach_replica(srv: &mut Server, slot: usize) {
         }
         srv.repl.replicas.push(id);
     }
-    // The first command after a full sync starts with a SELECT.
-    srv.repl.selected_db = None;
+    if full {
+        // The first command after a full sync starts with a SELECT.
+        srv.repl.selected_db = None;
+    }
+    ensure_backlog(srv);
     refresh_propagating(srv);
 }
 

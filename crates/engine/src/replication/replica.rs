@@ -16,8 +16,10 @@
 //! goes back (queued in the client's outbox for the task to send). Commands are proxied to
 //! our own replicas byte for byte, as Redis does, so a sub-replica sees the master's offsets.
 //!
-//! Not done: partial resynchronization (PSYNC continuation from a cached master and the
-//! backlog). Every (re)connection is a full resync.
+//! When a live link goes (or REPLICAOF moves to another master, or a master is demoted) the
+//! history reached so far is kept as a [`CachedMaster`]: the next handshake asks to continue
+//! it (PSYNC <replid> <offset+1>), and a master that still has the bytes in its backlog
+//! answers +CONTINUE ([`finish_partial_sync`]) instead of sending a new snapshot.
 
 use crate::client::flags;
 use crate::server::Server;
@@ -68,6 +70,9 @@ pub struct MasterLink {
     pub applied_offset: i64,
     /// Offset through the last command processed, a transaction's commands included.
     pub processed_offset: i64,
+    /// Bytes of a transaction being applied: proxied to our replicas once it is complete, as
+    /// Redis proxies only applied bytes (a replica attaching meanwhile never sees half of it).
+    pub unproxied: Vec<u8>,
     /// Last data from the master (ms), for master_last_io_seconds_ago.
     pub last_io_ms: i64,
     /// When the link went down (ms), 0 if it never was up.
@@ -76,6 +81,15 @@ pub struct MasterLink {
     pub transfer_size: i64,
     pub transfer_read: i64,
     pub transfer_last_io_ms: i64,
+}
+
+/// A replication history this server can continue (Redis's cached_master): its ID, the
+/// offset applied, and the database the stream was in.
+#[derive(Clone, Debug)]
+pub struct CachedMaster {
+    pub replid: String,
+    pub offset: i64,
+    pub db: usize,
 }
 
 /// What the link task needs to connect and do the handshake.
@@ -92,6 +106,8 @@ pub struct LinkTarget {
     pub announce_ip: Option<String>,
     /// `repl-timeout` in seconds.
     pub timeout_secs: u64,
+    /// PSYNC's arguments to continue a cached history: its ID and the next offset wanted.
+    pub continue_from: Option<(String, i64)>,
 }
 
 /// Whether this server is a replica (Redis's `server.masterhost != NULL`).
@@ -121,10 +137,15 @@ pub fn master_db(srv: &Server) -> Option<usize> {
     srv.clients.get(srv.clients.slot_of(id)?).map(|c| c.db)
 }
 
-/// Disconnects the master client, if any.
+/// Disconnects the master client, if any, keeping the history it reached for a partial
+/// resync (Redis's replicationCacheMaster).
 fn free_master_client(srv: &mut Server) {
-    let Some(id) = srv.repl.master.as_mut().and_then(|m| m.client_id.take()) else { return };
+    let Some(link) = srv.repl.master.as_mut() else { return };
+    let Some(id) = link.client_id.take() else { return };
+    let offset = link.applied_offset;
     if let Some(slot) = srv.clients.slot_of(id) {
+        let db = srv.clients[slot].db;
+        srv.repl.cached_master = Some(CachedMaster { replid: srv.process.replid.clone(), offset, db });
         srv.free_client(slot);
     }
 }
@@ -184,8 +205,18 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16) {
         Some(m) => m.down_since_ms,
         None => 0,
     };
+    let was_master = srv.repl.master.is_none();
     free_master_client(srv);
     disconnect_blocked_clients(srv);
+    if was_master {
+        // A demoted master may continue its own history with the new master
+        // (replicationCacheMasterUsingMyself).
+        srv.repl.cached_master = Some(CachedMaster {
+            replid: srv.process.replid.clone(),
+            offset: srv.repl.offset as i64,
+            db: srv.repl.selected_db.unwrap_or(0),
+        });
+    }
     srv.repl.epoch += 1;
     srv.repl.master = Some(MasterLink {
         host: host.to_string(),
@@ -196,6 +227,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16) {
         read_offset: 0,
         applied_offset: 0,
         processed_offset: 0,
+        unproxied: Vec::new(),
         last_io_ms: 0,
         down_since_ms,
         transfer_size: -1,
@@ -216,6 +248,7 @@ pub fn unset_master(srv: &mut Server) {
         return;
     }
     free_master_client(srv);
+    srv.repl.cached_master = None;
     srv.repl.master = None;
     srv.repl.epoch += 1;
     srv.config.set_replicaof(None);
@@ -243,6 +276,7 @@ pub fn link_target(srv: &Server) -> Option<LinkTarget> {
         listening_port: if announced != 0 { announced as u16 } else { srv.process.tcp_port },
         announce_ip: srv.config.string("replica-announce-ip").filter(|s| !s.is_empty()).map(str::to_string),
         timeout_secs: srv.config.int("repl-timeout").max(1) as u64,
+        continue_from: srv.repl.cached_master.as_ref().map(|c| (c.replid.clone(), c.offset + 1)),
     })
 }
 
@@ -325,14 +359,30 @@ pub fn finish_full_sync(srv: &mut Server, epoch: u64, replid: &str, offset: i64,
     srv.repl.replid2 = "0".repeat(40);
     srv.repl.second_offset = -1;
     srv.repl.selected_db = None;
-    let stream_db = if stream_db < srv.dbs.len() { stream_db } else { 0 };
+    srv.repl.cached_master = None;
+    srv.repl.backlog = None;
+    super::ensure_backlog(srv);
+    create_master_client(srv, stream_db, offset);
+    if srv.aof.accepts() {
+        crate::persist::aof::stop(srv);
+        if let Err(e) = crate::persist::aof::start(srv) {
+            crate::log::warning(&format!("Failed enabling the AOF after successful master synchronization! ({e})"));
+        }
+    }
+    crate::log::notice("MASTER <-> REPLICA sync: Finished with success");
+    Ok(())
+}
+
+/// The master client of a link that just came up, in database `db`, at stream `offset`.
+fn create_master_client(srv: &mut Server, db: usize, offset: i64) {
+    let db = if db < srv.dbs.len() { db } else { 0 };
     let now = crate::util::time::now_ms();
     let slot = srv.clients.add(now);
     let id = {
         let c = &mut srv.clients[slot];
         c.set(flags::MASTER, true);
         c.authenticated = true;
-        c.db = stream_db;
+        c.db = db;
         if let Some(link) = &srv.repl.master {
             c.addr = format!("{}:{}", link.host, link.port);
         }
@@ -344,16 +394,32 @@ pub fn finish_full_sync(srv: &mut Server, epoch: u64, replid: &str, offset: i64,
         link.read_offset = offset;
         link.applied_offset = offset;
         link.processed_offset = offset;
+        link.unproxied.clear();
         link.last_io_ms = now;
         link.down_since_ms = 0;
     }
-    if srv.aof.accepts() {
-        crate::persist::aof::stop(srv);
-        if let Err(e) = crate::persist::aof::start(srv) {
-            crate::log::warning(&format!("Failed enabling the AOF after successful master synchronization! ({e})"));
-        }
+}
+
+/// The master answered +CONTINUE: the cached history goes on with the stream that follows
+/// (Redis's replicationResurrectCachedMaster). A new replication ID from the master (it was
+/// promoted meanwhile) becomes ours, the old one our secondary ID, and our replicas are
+/// disconnected to learn it.
+pub fn finish_partial_sync(srv: &mut Server, epoch: u64, new_replid: Option<&str>) -> Result<(), String> {
+    if !current(srv, epoch) {
+        return Err("the master changed".into());
     }
-    crate::log::notice("MASTER <-> REPLICA sync: Finished with success");
+    let Some(cached) = srv.repl.cached_master.take() else {
+        return Err("Master accepted a partial resynchronization we did not ask for".into());
+    };
+    if let Some(id) = new_replid.filter(|id| *id != cached.replid) {
+        srv.repl.replid2 = std::mem::replace(&mut srv.process.replid, id.to_string());
+        srv.repl.second_offset = cached.offset + 1;
+        crate::log::notice(&format!("Master replication ID changed to {id}"));
+        disconnect_replicas(srv);
+    }
+    super::ensure_backlog(srv);
+    create_master_client(srv, cached.db, cached.offset);
+    crate::log::notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
     Ok(())
 }
 
@@ -381,13 +447,20 @@ pub fn apply_command(srv: &mut Server, epoch: u64, args: &[&[u8]], raw: &[u8]) -
         c.last_interaction_ms = now;
         c.has(flags::MULTI)
     });
-    if let Some(link) = srv.repl.master.as_mut() {
-        link.processed_offset += raw.len() as i64;
-        if !in_multi {
-            link.applied_offset = link.processed_offset;
-        }
+    let Some(link) = srv.repl.master.as_mut() else { return true };
+    link.processed_offset += raw.len() as i64;
+    if in_multi {
+        link.unproxied.extend_from_slice(raw);
+        return true;
     }
-    super::feed_raw(srv, raw);
+    link.applied_offset = link.processed_offset;
+    if link.unproxied.is_empty() {
+        super::feed_raw(srv, raw);
+    } else {
+        let mut bytes = std::mem::take(&mut link.unproxied);
+        bytes.extend_from_slice(raw);
+        super::feed_raw(srv, &bytes);
+    }
     true
 }
 

@@ -7,6 +7,10 @@
 //! wrapped in MULTI/EXEC when it holds more than one command, to every replica and to the
 //! AOF (`persist::aof`). Nothing is collected when nobody consumes the stream.
 //!
+//! Once a replica attached, the stream also goes to the backlog ([`backlog`]) so a replica
+//! that reconnects can continue with PSYNC; the offset (master_repl_offset) counts the bytes
+//! of the stream, and only advances while there is a backlog or a replica, as in Redis.
+//!
 //! A replica does not build its replicas' stream from its own writes: it proxies the bytes
 //! its master sends ([`feed_raw`], called by [`replica::apply_command`]), so every server of
 //! a chain shares the master's replication ID and offsets. Its own writes (there are none but
@@ -47,6 +51,8 @@ pub struct Replication {
     /// continue from (Redis's cached_master).
     pub cached_master: Option<replica::CachedMaster>,
     pub sync_stats: SyncStats,
+    /// Since when a master has had no replica (ms), for `repl-backlog-ttl`.
+    pub no_replicas_since_ms: i64,
 }
 
 /// INFO stats sync_full, sync_partial_ok, sync_partial_err: resyncs served to replicas.
@@ -185,11 +191,36 @@ pub fn attach_replica(srv: &mut Server, slot: usize, full: bool) {
 /// Forgets a replica that disconnected.
 pub fn detach_replica(srv: &mut Server, id: u64) {
     srv.repl.replicas.retain(|&r| r != id);
+    if srv.repl.replicas.is_empty() {
+        srv.repl.no_replicas_since_ms = crate::util::time::now_ms();
+    }
     refresh_propagating(srv);
 }
 
-/// PINGs replicas every `repl-ping-replica-period` seconds so they see the link alive.
+/// A master without replicas for `repl-backlog-ttl` seconds frees its backlog and takes a
+/// new replication ID (its offsets stop advancing, so nobody may continue the old history).
+fn expire_backlog(srv: &mut Server) {
+    let ttl_ms = srv.config.int("repl-backlog-ttl").saturating_mul(1000);
+    if !srv.repl.replicas.is_empty() || srv.repl.backlog.is_none() || srv.repl.master.is_some() || ttl_ms == 0 {
+        return;
+    }
+    if srv.fx.now_ms - srv.repl.no_replicas_since_ms > ttl_ms {
+        srv.process.replid = crate::server::random_hex(40);
+        srv.repl.replid2 = "0".repeat(40);
+        srv.repl.second_offset = -1;
+        srv.repl.backlog = None;
+        refresh_propagating(srv);
+        crate::log::notice(&format!(
+            "Replication backlog freed after {} seconds without connected replicas.",
+            ttl_ms / 1000
+        ));
+    }
+}
+
+/// The replication cron: frees an unused backlog, PINGs replicas every
+/// `repl-ping-replica-period` seconds so they see the link alive.
 pub fn ping_replicas(srv: &mut Server) {
+    expire_backlog(srv);
     // A replica's replicas get its master's PINGs through the proxied stream.
     if srv.repl.replicas.is_empty() || srv.repl.master.is_some() {
         return;

@@ -256,6 +256,7 @@ pub fn unset_master(srv: &mut Server) {
     srv.repl.second_offset = srv.repl.offset as i64 + 1;
     disconnect_replicas(srv);
     srv.repl.selected_db = None;
+    srv.repl.no_replicas_since_ms = crate::util::time::now_ms();
     refresh_lazy_expire(srv);
     wake_link_task(srv);
 }

@@ -134,6 +134,18 @@ fn spinel_replica_of_spinel_master() {
 }
 
 #[test]
+fn replicaof_in_the_configuration_file() {
+    let master = server();
+    let mut m = Conn::open(&master);
+    m.cmd(&["SET", "k", "v"]);
+    let replica = server_with(&format!("replicaof 127.0.0.1 {}", master.port));
+    let mut r = Conn::open(&replica);
+    wait_link_up(&mut r);
+    assert_eq!(r.cmd(&["GET", "k"]), bulk("v"));
+    assert_eq!(r.cmd(&["CONFIG", "GET", "slaveof"]), bulks(&["slaveof", &format!("127.0.0.1 {}", master.port)]));
+}
+
+#[test]
 fn replica_reconnects_after_the_link_drops() {
     let master = server();
     let replica = server();

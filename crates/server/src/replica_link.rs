@@ -362,7 +362,7 @@ enum Event {
 }
 
 /// Runs every complete command in `buf` as the master client (the engine is locked) and
-/// drops the bytes consumed.
+/// drops the bytes consumed. Their AOF writes go out when the lock guard is released.
 fn apply_buffered(srv: &mut Server, epoch: u64, parser: &mut RequestParser, buf: &mut Vec<u8>) -> Result<(), String> {
     let limits = Limits { max_bulk_len: i64::MAX, unauthenticated: false };
     let result = loop {
@@ -381,7 +381,6 @@ fn apply_buffered(srv: &mut Server, epoch: u64, parser: &mut RequestParser, buf:
         if !replica::apply_command(srv, epoch, &refs, &buf[start..end]) {
             break Err("Connection with master lost (the master client was closed)".into());
         }
-        spinel_engine::persist::aof::before_unlock(srv);
     };
     let consumed = parser.consumed();
     if consumed > 0 {

@@ -120,6 +120,16 @@ fn spinel_replica_of_spinel_master() {
         let Some(Frame::Array(first)) = replicas.first() else { return false };
         first.get(2) == role.get(1).map(|o| bulk(&frame_int(o).to_string())).as_ref()
     });
+    // WAIT counts the replicas that acknowledged this client's last write.
+    m.cmd(&["SET", "waited", "1"]);
+    assert_eq!(m.cmd(&["WAIT", "1", "0"]), int(1));
+    assert_eq!(m.cmd(&["WAIT", "2", "10"]), int(1));
+    assert_eq!(m.cmd(&["WAIT", "x", "10"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(m.cmd(&["WAIT", "1", "-1"]), err("ERR timeout is negative"));
+    assert_eq!(
+        r.cmd(&["WAIT", "1", "0"]),
+        err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+    );
     // Promotion keeps the data, takes a new replication ID and accepts writes.
     let old_id = field(&info_replication(&mut r), "master_replid");
     assert_eq!(r.cmd(&["REPLICAOF", "NO", "ONE"]), ok());

@@ -134,6 +134,8 @@ pub struct Client {
     pub repl_ack_offset: u64,
     /// When the replica last sent REPLCONF ACK (ms), for its lag.
     pub repl_ack_ms: i64,
+    /// The replication offset right after this client's last write (WAIT waits for it).
+    pub woff: u64,
 }
 
 impl Client {
@@ -178,6 +180,7 @@ impl Client {
             repl_listening_port: 0,
             repl_ack_offset: 0,
             repl_ack_ms: now_ms,
+            woff: 0,
         }
     }
 

@@ -249,8 +249,16 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
+    let offset_before = srv.repl.offset;
     let reply = call_timed(srv, slot, cmd, args, false, start);
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
+    if srv.repl.offset != offset_before {
+        // WAIT waits for the replicas to reach this client's last write.
+        if let Some(c) = srv.clients.get_mut(slot) {
+            c.woff = srv.repl.offset;
+        }
+    }
+    crate::replication::wait::send_getack(srv);
     after_command(srv);
     reply
 }

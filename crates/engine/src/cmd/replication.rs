@@ -75,6 +75,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
+        name: "wait",
+        arity: 3,
+        flags: NOSCRIPT,
+        acl: acl::CONNECTION,
+        handler: Some(wait),
+        group: Group::Generic,
+        since: "3.0.0",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        complexity: "O(1)",
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
+        args: "numreplicas:integer timeout:integer",
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
         name: "role",
         arity: 1,
         flags: NOSCRIPT | LOADING | STALE | FAST | SENTINEL,
@@ -194,6 +208,7 @@ fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             let c = ctx.client();
             c.repl_ack_offset = args::int(val)?.max(0) as u64;
             c.repl_ack_ms = now;
+            crate::replication::wait::serve_waiting(ctx.srv);
             return Ok(Reply::NoReply);
         } else if args::is(opt, "getack") {
             // Only our master asks; the ACK is its one reply.
@@ -208,6 +223,25 @@ fn replconf(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         i += 2;
     }
     Ok(Reply::Ok)
+}
+
+/// WAIT numreplicas timeout: see crate::replication::wait.
+fn wait(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
+    if crate::replication::replica::is_replica(ctx.srv) {
+        return Err(err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+    }
+    let numreplicas = args::int(args[1])?;
+    let deadline = args::timeout_deadline(args[2], ctx.srv.fx.now_ms, false)?;
+    let offset = ctx.client_ref().woff;
+    let acked = crate::replication::wait::count_acks(ctx.srv, offset);
+    // Inside MULTI (and scripts, where WAIT is refused anyway) it answers at once.
+    if acked >= numreplicas || !ctx.can_block() {
+        return Ok(Reply::Int(acked));
+    }
+    let state = crate::replication::wait::block_state(ctx.db, args, deadline, offset, numreplicas);
+    ctx.block(state);
+    crate::replication::wait::request_acks(ctx.srv);
+    Ok(Reply::NoReply)
 }
 
 /// REPLICAOF host port | NO ONE (Redis's replicaofCommand).

@@ -19,6 +19,7 @@
 pub mod backlog;
 pub mod info;
 pub mod replica;
+pub mod wait;
 
 use crate::client::{flags, Waker};
 use crate::server::Server;
@@ -53,6 +54,8 @@ pub struct Replication {
     pub sync_stats: SyncStats,
     /// Since when a master has had no replica (ms), for `repl-backlog-ttl`.
     pub no_replicas_since_ms: i64,
+    /// A WAIT asked replicas for an acknowledgement (sent after the command).
+    pub getack_pending: bool,
 }
 
 /// INFO stats sync_full, sync_partial_ok, sync_partial_err: resyncs served to replicas.

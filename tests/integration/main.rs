@@ -20,6 +20,7 @@ mod list;
 mod persistence;
 mod protocol;
 mod pubsub;
+mod replication;
 mod rest;
 mod rest_proxy;
 mod scripting;

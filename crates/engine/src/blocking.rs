@@ -54,7 +54,16 @@ pub fn unblock(srv: &mut Server, slot: usize) -> Option<BlockState> {
 /// if it was served meanwhile.
 pub fn timeout(srv: &mut Server, slot: usize) -> Option<Reply> {
     let state = unblock(srv, slot)?;
-    Some(state.timeout_reply)
+    Some(timeout_reply(srv, state))
+}
+
+/// What a client gets when its wait ends unserved: the reply fixed when it blocked, or for
+/// WAIT the number of replicas that acknowledged its offset by now.
+fn timeout_reply(srv: &Server, state: BlockState) -> Reply {
+    match state.kind {
+        BlockKind::Wait => crate::replication::wait::timeout_reply(srv, &state),
+        _ => state.timeout_reply,
+    }
 }
 
 /// Whether `key` can serve a client blocked with `kind`: None when the key is gone (then
@@ -221,7 +230,7 @@ pub fn unblock_by_request(srv: &mut Server, slot: usize, with_error: bool) -> bo
         }
         Reply::Error(e)
     } else {
-        state.timeout_reply
+        timeout_reply(srv, state)
     };
     let client = &mut srv.clients[slot];
     let mut out = Vec::new();

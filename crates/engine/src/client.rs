@@ -36,6 +36,8 @@ pub mod flags {
     pub const TRACKING_OPTOUT: u32 = 1 << 24;
     pub const TRACKING_CACHING: u32 = 1 << 25;
     pub const TRACKING_NOLOOP: u32 = 1 << 26;
+    /// This server's master, sending the replication stream (see crate::replication::replica).
+    pub const MASTER: u32 = 1 << 27;
 }
 
 /// A command queued by MULTI.
@@ -134,6 +136,10 @@ pub struct Client {
     /// A replica's announced port (REPLCONF listening-port) and acknowledged offset.
     pub repl_listening_port: u16,
     pub repl_ack_offset: u64,
+    /// When the replica last sent REPLCONF ACK (ms), for its lag.
+    pub repl_ack_ms: i64,
+    /// The replication offset right after this client's last write (WAIT waits for it).
+    pub woff: u64,
 }
 
 impl Client {
@@ -178,6 +184,8 @@ impl Client {
             tot_cmds: 0,
             repl_listening_port: 0,
             repl_ack_offset: 0,
+            repl_ack_ms: now_ms,
+            woff: 0,
         }
     }
 
@@ -215,6 +223,9 @@ impl Client {
         let mut s = String::new();
         if self.has(flags::REPLICA) {
             s.push('S');
+        }
+        if self.has(flags::MASTER) {
+            s.push('M');
         }
         if self.has(flags::MONITOR) {
             s.push('O');

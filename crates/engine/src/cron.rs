@@ -29,7 +29,8 @@ pub fn run(srv: &mut Server) {
         crate::server::unpause(srv);
     }
     let paused = srv.pause.until_ms > now;
-    if srv.active_expire_enabled && !paused {
+    // A replica's keys expire when its master says so (a DEL in the stream).
+    if srv.active_expire_enabled && !paused && srv.repl.master.is_none() {
         active_expire_cycle(srv);
         // Keys expired by the cycle propagate as separate DELs, not one transaction.
         crate::replication::flush_pending(srv, false);
@@ -117,8 +118,12 @@ fn close_idle_clients(srv: &mut Server, now: i64) {
         .iter()
         .filter(|c| {
             // Like Redis: replicas and monitors, blocked and subscribed clients never idle out.
-            !c.has(crate::client::flags::INTERNAL | crate::client::flags::MONITOR | crate::client::flags::REPLICA)
-                && c.blocked.is_none()
+            !c.has(
+                crate::client::flags::INTERNAL
+                    | crate::client::flags::MONITOR
+                    | crate::client::flags::REPLICA
+                    | crate::client::flags::MASTER,
+            ) && c.blocked.is_none()
                 && !c.has(crate::client::flags::PUBSUB)
         })
         .filter(|c| (now - c.last_interaction_ms) / 1000 > timeout)

@@ -90,6 +90,19 @@ fn has_flag(srv: &Server, slot: usize, cmd: &Command, cmd_flags: u64, flags: u64
     false
 }
 
+/// Redis's is_denystale_command: the command lacks the `stale` flag, or it is an EXEC with a
+/// queued command that does.
+fn denied_when_stale(srv: &Server, slot: usize, cmd: &Command, cmd_flags: u64) -> bool {
+    if cmd_flags & spec::STALE == 0 {
+        return true;
+    }
+    cmd.top_name() == "exec"
+        && srv.clients[slot].multi.iter().flat_map(|m| m.queue.iter()).any(|q| {
+            let args: Vec<&[u8]> = q.args.iter().map(|a| a.as_slice()).collect();
+            matches!(srv.commands.lookup(&args), Found::Command(c) if command_flags(srv, c, &args) & spec::STALE == 0)
+        })
+}
+
 /// The command's flags, with those of the queued commands for EXEC.
 fn effective_flags(srv: &Server, slot: usize, cmd: &Command) -> u64 {
     let mut all = cmd.flags;
@@ -176,7 +189,9 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     }
     crate::tracking::before_command(srv);
     let is_write = has_flag(srv, slot, cmd, flags, spec::WRITE);
-    if is_write || cmd.spec.name == "ping" {
+    // Our master's commands are obeyed (Redis's mustObeyClient).
+    let obey = crate::replication::replica::is_master_client(srv, slot);
+    if (is_write || cmd.spec.name == "ping") && !obey {
         if let Some(e) = writes_denied_by_disk_error(srv) {
             return reject(srv, slot, Some(cmd), err(e));
         }
@@ -184,11 +199,21 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if is_write && srv.tunables.min_replicas_to_write > 0 && !crate::script::run::good_replicas(srv) {
         return reject(srv, slot, Some(cmd), err("NOREPLICAS Not enough good replicas to write."));
     }
+    if is_write && !obey && srv.repl.master.is_some() && srv.config.bool("replica-read-only") {
+        return reject(srv, slot, Some(cmd), err("READONLY You can't write against a read only replica."));
+    }
     if srv.clients[slot].has(flags::PUBSUB) && !srv.clients[slot].resp3 && !PUBSUB_ALLOWED.contains(&cmd.top_name()) {
         let e = err(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.fullname
         ));
+        return reject(srv, slot, Some(cmd), e);
+    }
+    if crate::replication::replica::link_down(srv)
+        && !srv.config.bool("replica-serve-stale-data")
+        && denied_when_stale(srv, slot, cmd, flags)
+    {
+        let e = err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return reject(srv, slot, Some(cmd), e);
     }
     if srv.loading && cmd.flags & spec::LOADING == 0 {
@@ -200,7 +225,7 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     {
         return reject(srv, slot, Some(cmd), err("ERR Replica can't interact with the keyspace"));
     }
-    if must_wait_for_pause(srv, slot, cmd, flags) {
+    if !obey && must_wait_for_pause(srv, slot, cmd, flags) {
         let now = srv.fx.now_ms;
         let state = crate::client::BlockState {
             db: srv.clients[slot].db,
@@ -224,8 +249,16 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
         }
         return Reply::status("QUEUED");
     }
+    let offset_before = srv.repl.offset;
     let reply = call_timed(srv, slot, cmd, args, false, start);
     crate::replication::flush_pending(srv, cmd.flags & spec::TOUCHES_ARBITRARY_KEYS == 0);
+    if srv.repl.offset != offset_before {
+        // WAIT waits for the replicas to reach this client's last write.
+        if let Some(c) = srv.clients.get_mut(slot) {
+            c.woff = srv.repl.offset;
+        }
+    }
+    crate::replication::wait::send_getack(srv);
     after_command(srv);
     reply
 }

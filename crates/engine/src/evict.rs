@@ -196,7 +196,9 @@ fn safe_to_evict(srv: &Server) -> bool {
 /// Redis's performEvictions: evicts keys until memory is under `maxmemory`, the time limit
 /// passes, or nothing is left to evict.
 pub fn perform_evictions(srv: &mut Server) -> Evict {
-    if srv.evict.config.maxmemory == 0 || !safe_to_evict(srv) {
+    // A replica with `replica-ignore-maxmemory` leaves evictions to its master.
+    let replica_ignores = srv.repl.master.is_some() && srv.config.bool("replica-ignore-maxmemory");
+    if srv.evict.config.maxmemory == 0 || replica_ignores || !safe_to_evict(srv) {
         return Evict::Ok;
     }
     let result = evict_round(srv);

@@ -309,7 +309,7 @@ impl Server {
             unblocked_with_input: Vec::new(),
             cron: Default::default(),
             scripts: crate::script::ScriptEngine::default(),
-            repl: Default::default(),
+            repl: crate::replication::Replication::new(),
             cron_paused: false,
             clock: Default::default(),
         };
@@ -372,6 +372,7 @@ impl Server {
         };
         self.encoding = EncodingLimits::from_config(&self.config);
         crate::evict::configure(self);
+        crate::replication::apply_config(self);
         let policy = self.config.enum_name("maxmemory-policy");
         self.fx.access = if policy.contains("lfu") {
             AccessPolicy::Lfu {
@@ -440,7 +441,7 @@ impl Server {
 /// Ends a CLIENT PAUSE and lets the postponed clients run their commands, in arrival order.
 pub fn unpause(srv: &mut Server) {
     srv.pause = Pause::default();
-    srv.fx.lazy_expire = true;
+    crate::replication::replica::refresh_lazy_expire(srv);
     let mut paused: Vec<(u64, usize)> = srv
         .clients
         .iter()

@@ -46,8 +46,12 @@ pub struct Connection {
     block_deadline: Option<Instant>,
     /// Input bytes read but not yet counted in the stats (counted under the lock).
     unaccounted_input: u64,
-    /// Requests refused while a script was busy, for the stats once the engine is free.
-    busy_rejections: Vec<Rejection>,
+    /// What happened to the client while a script was busy (refused requests, MULTI,
+    /// aborted EXEC), applied in order once the engine is free.
+    busy_rejections: Vec<BusyEvent>,
+    /// The client was in a transaction after its last batch (MULTI and EXEC are answered
+    /// while a script is busy, as Redis does).
+    in_multi: bool,
     /// The protocol and parser limits of the last batch, for answering while a script is
     /// busy (they cannot change meanwhile: only this client's commands change them).
     resp3: bool,
@@ -59,6 +63,16 @@ pub struct Connection {
     /// Handling a wake-up: the reply is written only once the other woken connections have
     /// run (see `run`).
     in_wake_cascade: bool,
+}
+
+/// A change to the client decided while a script held the engine.
+enum BusyEvent {
+    /// A refused request: counted, and it flags an open transaction.
+    Rejected(Rejection),
+    /// MULTI was accepted.
+    Multi,
+    /// EXEC was refused: the transaction is discarded.
+    Discard,
 }
 
 /// What to do next.
@@ -136,6 +150,7 @@ impl Connection {
             block_deadline: None,
             unaccounted_input: 0,
             busy_rejections: Vec::new(),
+            in_multi: false,
             resp3: false,
             limits: Limits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false },
             deferred: None,
@@ -337,14 +352,22 @@ impl Connection {
             srv.stats.total_reads_processed += 1;
             self.unaccounted_input = 0;
         }
-        for r in self.busy_rejections.drain(..) {
-            srv.count_error(r.code);
-            if let Some(id) = r.cmd_id {
-                srv.cmdstats[id].rejected_calls += 1;
-            }
-            if let Some(c) = srv.clients.get_mut(self.slot) {
-                if c.has(flags::MULTI) {
-                    c.set(flags::DIRTY_EXEC, true);
+        for event in self.busy_rejections.drain(..) {
+            let Some(c) = srv.clients.get_mut(self.slot) else { continue };
+            match event {
+                BusyEvent::Multi => {
+                    c.set(flags::MULTI, true);
+                    c.multi = Some(Default::default());
+                }
+                BusyEvent::Discard => spinel_engine::cmd::txn::discard_transaction(srv, self.slot),
+                BusyEvent::Rejected(r) => {
+                    if c.has(flags::MULTI) {
+                        c.set(flags::DIRTY_EXEC, true);
+                    }
+                    srv.count_error(r.code);
+                    if let Some(id) = r.cmd_id {
+                        srv.cmdstats[id].rejected_calls += 1;
+                    }
                 }
             }
         }
@@ -407,15 +430,16 @@ impl Connection {
                 } else {
                     self.limits.unauthenticated
                 };
-                self.shared.script.handle(table, &refs, unauthenticated)
+                let outcome = self.shared.script.handle(table, &refs, unauthenticated);
+                self.busy_transaction(&refs, outcome)
             };
             match outcome {
                 BusyOutcome::Reply(reply, rejection) => {
-                    reply.encode(out, self.resp3);
-                    self.busy_rejections.extend(rejection);
+                    reply.encode(&mut self.out, self.resp3);
+                    self.busy_rejections.extend(rejection.map(BusyEvent::Rejected));
                 }
                 BusyOutcome::Close(reply) => {
-                    reply.encode(out, self.resp3);
+                    reply.encode(&mut self.out, self.resp3);
                     self.closing = true;
                     break;
                 }
@@ -437,6 +461,39 @@ impl Connection {
             self.parser.discard(consumed);
         }
         flow
+    }
+
+    /// MULTI and EXEC while a script is busy (Redis's processCommand then): MULTI is allowed
+    /// and opens the transaction; a refused EXEC aborts it (execCommandAbort).
+    fn busy_transaction(&mut self, args: &[&[u8]], outcome: BusyOutcome) -> BusyOutcome {
+        let is = |name: &str| args.first().is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
+        match outcome {
+            BusyOutcome::Wait if is("multi") && args.len() == 1 => {
+                if self.in_multi {
+                    return BusyOutcome::Reply(
+                        spinel_engine::reply::Reply::Error(spinel_engine::error::err(
+                            "ERR MULTI calls can not be nested",
+                        )),
+                        None,
+                    );
+                }
+                self.in_multi = true;
+                self.busy_rejections.push(BusyEvent::Multi);
+                BusyOutcome::Reply(spinel_engine::reply::Reply::Ok, None)
+            }
+            BusyOutcome::Reply(spinel_engine::reply::Reply::Error(e), rejection) if self.in_multi && is("exec") => {
+                // The transaction is flagged and discarded; only EXECABORT is counted.
+                self.busy_rejections.push(BusyEvent::Discard);
+                let cmd_id = rejection.and_then(|r| r.cmd_id);
+                self.in_multi = false;
+                let m = e.message();
+                let text = m.strip_prefix('-').unwrap_or(&m);
+                let e = spinel_engine::error::err(format!("EXECABORT Transaction discarded because of: {text}"));
+                let code = e.code();
+                BusyOutcome::Reply(spinel_engine::reply::Reply::Error(e), Some(Rejection { cmd_id, code }))
+            }
+            other => other,
+        }
     }
 
     fn still_registered(&self, srv: &Server) -> bool {
@@ -538,6 +595,7 @@ impl Connection {
         }
         c.last_interaction_ms = now;
         self.resp3 = c.resp3;
+        self.in_multi = c.has(flags::MULTI);
         c.qbuf = self.inbuf.len() + c.parked_input.len();
         c.qbuf_free = self.inbuf.capacity() - self.inbuf.len();
         c.obuf_peak = c.obuf_peak.max(self.out.len() - self.written);

@@ -8,6 +8,7 @@
 mod connection;
 mod listener;
 mod proxy;
+mod replica_link;
 mod shared;
 mod stream;
 
@@ -320,10 +321,16 @@ fn start(
     let tcp_listeners = Arc::new(listener::TcpListeners::default());
     let engine = Arc::new(std::sync::OnceLock::new());
     server.rebind = Some(listener::rebind_hook(tcp_listeners.clone(), engine.clone()));
+    let link_wake = replica_link::install(&mut server);
+    // `replicaof` in the configuration: start as a replica of that master.
+    if let Some((host, port)) = server.config.replicaof().map(|(h, p)| (h.to_string(), p)) {
+        spinel_engine::replication::replica::set_master(&mut server, &host, port);
+    }
     let shared = Shared::new(server);
     let _ = engine.set(Arc::downgrade(&shared));
     tcp_listeners.serve(&shared, tcp);
     tokio::spawn(background_loop(shared.clone(), kick));
+    tokio::spawn(replica_link::run(shared.clone(), link_wake));
     if !http.listeners.is_empty() {
         let gateway = spinel_http::Gateway::local(shared.clone(), http.generated_token);
         for l in http.listeners {

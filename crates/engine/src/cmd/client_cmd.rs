@@ -104,9 +104,13 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     ..CommandSpec::DEFAULT
 }];
 
-/// Redis's getClientType name: normal, pubsub (master/replica never occur here).
+/// Redis's getClientType name: master, replica (not a monitor), pubsub or normal.
 fn client_type(c: &Client) -> &'static str {
-    if c.has(flags::PUBSUB) {
+    if c.has(flags::MASTER) {
+        "master"
+    } else if c.has(flags::REPLICA) && !c.has(flags::MONITOR) {
+        "replica"
+    } else if c.has(flags::PUBSUB) {
         "pubsub"
     } else {
         "normal"

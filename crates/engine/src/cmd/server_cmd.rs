@@ -234,6 +234,7 @@ pub fn reset_stats(srv: &mut crate::server::Server) {
     let pubsub_keep = 0;
     srv.stats = crate::server::Stats { pubsub_channels_messages: pubsub_keep, ..Default::default() };
     srv.fx.stats = Default::default();
+    srv.repl.sync_stats = Default::default();
     for s in srv.cmdstats.iter_mut() {
         *s = Default::default();
     }

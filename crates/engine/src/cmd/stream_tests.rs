@@ -199,7 +199,7 @@ fn propagated(frames: Vec<Frame>) -> Vec<String> {
 fn propagation_matches_redis_aof() {
     let mut srv = server();
     let (replica, c) = (client(&mut srv), client(&mut srv));
-    crate::replication::attach_replica(&mut srv, replica);
+    crate::replication::attach_replica(&mut srv, replica, true);
     let script: &[&[&str]] = &[
         &["xadd", "s", "MAXLEN", "~", "5", "1-0", "f", "v"],
         &["xadd", "s", "2-*", "f", "v"],

@@ -347,6 +347,28 @@ pub fn reload(srv: &mut Server, merge: bool) -> Result<(), String> {
     load_file(srv, &path, merge).map(|_| ())
 }
 
+/// Loads the RDB image a master sent for a full resync into the (emptied) dataset. Keys past
+/// their TTL are kept, as Redis's rdbLoad does on a replica: the master expires them.
+/// Returns the database the stream continues in (`repl-stream-db`).
+pub fn load_replica_image(srv: &mut Server, image: &[u8]) -> Result<usize, String> {
+    srv.loading = true;
+    srv.persistence.loading = LoadingProgress {
+        start_time: crate::util::time::now_ms() / 1000,
+        total_bytes: image.len() as u64,
+        loaded_bytes: 0,
+    };
+    let verify = srv.config.bool("rdbchecksum") && !srv.skip_checksum_validation;
+    let now = crate::util::time::now_ms();
+    let mut sink = rdb::dataset::ServerSink::new(srv, false, true);
+    let result = rdb::dataset::parse(image, &mut sink, verify, now).map(|_| sink.stats);
+    srv.persistence.loading.loaded_bytes = image.len() as u64;
+    srv.loading = false;
+    let stats = result.map_err(|e| e.to_string())?;
+    srv.persistence.last_load_keys_loaded = stats.keys_loaded;
+    srv.persistence.last_load_keys_expired = stats.keys_expired;
+    Ok(stats.repl_stream_db)
+}
+
 /// What persistence does before the server exits (Redis's prepareForShutdown): a running
 /// BGSAVE or AOF rewrite is abandoned (temp files removed), the AOF buffer is written and
 /// fsynced, and with `save` the dataset is saved. A failed save is returned (the caller

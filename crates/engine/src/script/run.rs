@@ -66,11 +66,9 @@ pub fn over_maxmemory(srv: &Server) -> bool {
     srv.evict.config.maxmemory != 0 && srv.evict.pre_command_oom
 }
 
-/// Redis's checkGoodReplicasStatus (every attached replica counts as good).
+/// Redis's checkGoodReplicasStatus.
 pub fn good_replicas(srv: &Server) -> bool {
-    let to_write = srv.config.int("min-replicas-to-write");
-    let max_lag = srv.config.int("min-replicas-max-lag");
-    to_write == 0 || max_lag == 0 || srv.repl.replicas.len() as i64 >= to_write
+    crate::replication::info::enough_good_replicas(srv)
 }
 
 const MISCONF_SCRIPT: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.";

@@ -109,7 +109,9 @@ pub fn write_header<W: Write>(w: &mut RdbWriter<W>, srv: &Server, opts: SaveOpti
     w.aux("ctime", (crate::util::time::now_ms() / 1000).to_string().as_bytes())?;
     w.aux("used-mem", crate::memory::used_memory(srv).to_string().as_bytes())?;
     if opts.replication {
-        w.aux("repl-stream-db", b"0")?;
+        // A replica's replicas continue with its master's stream, in the master's database.
+        let stream_db = crate::replication::replica::master_db(srv).unwrap_or(0);
+        w.aux("repl-stream-db", stream_db.to_string().as_bytes())?;
         w.aux("repl-id", srv.process.replid.as_bytes())?;
         w.aux("repl-offset", srv.repl.offset.to_string().as_bytes())?;
     }
@@ -284,6 +286,8 @@ pub fn parse(data: &[u8], sink: &mut dyn LoadSink, verify_checksum: bool, now_ms
 pub struct LoadStats {
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// The `repl-stream-db` aux field: the database the replication stream continues in.
+    pub repl_stream_db: usize,
 }
 
 /// Puts parsed keys into a server.
@@ -345,6 +349,7 @@ impl LoadSink for ServerSink<'_> {
                 self.srv.persistence.loading_rdb_used_mem = used;
                 crate::log::notice(&format!("RDB memory usage when created {:.2} Mb", used as f64 / (1024.0 * 1024.0)));
             }
+            b"repl-stream-db" => self.stats.repl_stream_db = v.parse().unwrap_or(0),
             b"aof-base" if v == "1" => crate::log::notice("RDB is base AOF"),
             b"aof-preamble" if v != "0" => crate::log::notice("RDB has an AOF tail"),
             k if k.first() == Some(&b'%') => crate::log::notice(&format!("RDB '{}': {v}", String::from_utf8_lossy(k))),

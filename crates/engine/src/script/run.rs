@@ -108,6 +108,8 @@ pub struct RunCtx {
     srv: *mut Server,
     /// The script's own client (its database, its protocol).
     client: usize,
+    /// The client that called the script: its user's permissions apply (ACL).
+    caller: usize,
     pub name: String,
     pub eval: bool,
     read_only: bool,
@@ -143,6 +145,12 @@ impl RunCtx {
         }
     }
 
+    /// redis.acl_check_cmd: whether the caller's user may run this command line.
+    pub fn acl_allows(&mut self, cmd: &crate::cmd::table::Command, args: &[&[u8]]) -> bool {
+        let caller = self.caller;
+        crate::acl::check::user_allows(self.srv(), caller, cmd, args)
+    }
+
     /// Records a command refused by the script checks (afterErrorReply + rejected_calls).
     fn reject(&mut self, cmd_id: Option<usize>, text: &str) -> Result<Reply, String> {
         let code = match text.strip_prefix('-') {
@@ -173,6 +181,10 @@ impl RunCtx {
             matches!(cmd.top_name(), "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro");
         if (cmd.flags & spec::NOSCRIPT != 0 && !srv.scripts.deny_disabled) || nested_script {
             return self.reject(Some(cmd.id), "This Redis command is not allowed from script");
+        }
+        let caller = self.caller;
+        if let Err(text) = crate::acl::check::check_script(self.srv(), caller, cmd, &refs) {
+            return self.reject(Some(cmd.id), &text);
         }
         if self.read_only && cmd.flags & (spec::WRITE | spec::MAY_REPLICATE) != 0 {
             return self.reject(Some(cmd.id), "Write commands are not allowed from read-only scripts.");
@@ -288,6 +300,7 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     let mut run = RunCtx {
         srv: std::ptr::null_mut(),
         client,
+        caller: ctx.slot,
         name: inv.name.to_string(),
         eval: inv.eval,
         read_only: inv.ro || (!compat && inv.flags & NO_WRITES != 0),

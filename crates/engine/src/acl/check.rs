@@ -95,6 +95,24 @@ pub fn user_has_unrestricted_key_access(user: &User, cmd: &Command, args: &[&[u8
     user.selectors.iter().any(|s| check_selector(s, cmd, args, &mut keys).is_ok() && s.all_keys_allowed(spec_flags))
 }
 
+/// [`user_has_unrestricted_key_access`] for the user of the client at `slot`.
+pub fn client_has_unrestricted_key_access(
+    srv: &Server,
+    slot: usize,
+    cmd: &Command,
+    args: &[&[u8]],
+    spec_flags: u64,
+) -> bool {
+    if srv.acl.all_unrestricted {
+        return true;
+    }
+    let Some(client) = srv.clients.get(slot) else { return true };
+    match srv.acl.users.get(client.user.as_bytes()) {
+        Some(user) => user_has_unrestricted_key_access(user, cmd, args, spec_flags),
+        None => true,
+    }
+}
+
 /// Records a denial in the ACL log (Redis's addACLLogEntry). `info_slot` is the client shown
 /// in `client-info` (a script's caller, not the script's own client).
 pub fn log_denial(

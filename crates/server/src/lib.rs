@@ -186,8 +186,7 @@ fn daemonize() {
 async fn run(config: Config, options: Options) -> i32 {
     let mut server = Server::new(config);
     if let Err(e) = spinel_engine::acl::file::load_at_startup(&mut server) {
-        log::warning(&e);
-        log::warning("Critical error while loading ACLs. Exiting.");
+        e.lines().for_each(log::warning);
         return 1;
     }
     server.memory_probe = options.memory_probe;

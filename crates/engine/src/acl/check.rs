@@ -107,10 +107,10 @@ pub fn client_has_unrestricted_key_access(
         return true;
     }
     let Some(client) = srv.clients.get(slot) else { return true };
-    match srv.acl.users.get(client.user.as_bytes()) {
-        Some(user) => user_has_unrestricted_key_access(user, cmd, args, spec_flags),
-        None => true,
-    }
+    srv.acl
+        .users
+        .get(client.user.as_bytes())
+        .is_some_and(|u| user_has_unrestricted_key_access(u, cmd, args, spec_flags))
 }
 
 /// Records a denial in the ACL log (Redis's addACLLogEntry). `info_slot` is the client shown
@@ -150,8 +150,13 @@ fn check_and_log(
     context: Context,
 ) -> Option<Denied> {
     let client = srv.clients.get(slot)?;
-    // A client whose user is unknown (internal clients) may run anything, as in Redis.
-    let user = srv.acl.users.get(client.user.as_bytes())?;
+    // Every client names an existing user (deleting a user disconnects its clients); should
+    // one not, it may run nothing.
+    let Some(user) = srv.acl.users.get(client.user.as_bytes()) else {
+        let username = client.user.as_bytes().to_vec();
+        log_denial(srv, info_slot, username, Denied::Command, cmd.fullname.as_bytes().to_vec(), context);
+        return Some(Denied::Command);
+    };
     let (reason, pos) = check_user(user, cmd, args).err()?;
     let username = user.name.clone();
     log_denial(srv, info_slot, username, reason, object_of(cmd, args, reason, pos), context);
@@ -215,10 +220,7 @@ pub fn check_script(srv: &mut Server, caller: usize, cmd: &Command, args: &[&[u8
 /// redis.acl_check_cmd: whether the caller's user may run the command (nothing is logged).
 pub fn user_allows(srv: &Server, slot: usize, cmd: &Command, args: &[&[u8]]) -> bool {
     let Some(client) = srv.clients.get(slot) else { return true };
-    match srv.acl.users.get(client.user.as_bytes()) {
-        Some(user) => check_user(user, cmd, args).is_ok(),
-        None => true,
-    }
+    srv.acl.users.get(client.user.as_bytes()).is_some_and(|u| check_user(u, cmd, args).is_ok())
 }
 
 /// Redis's ACLAuthenticateUser: on success the client is authenticated as `username`; on

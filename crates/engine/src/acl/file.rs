@@ -8,6 +8,8 @@ use super::selector::{has_spaces, RuleError};
 use super::user::{merge_selector_args, User};
 use crate::server::Server;
 
+const CRITICAL: &str = "Critical error while loading ACLs. Exiting.";
+
 /// Validates a config file `user` line's rules (the arguments after the user name), for the
 /// config loader. Unknown commands are accepted here and reported when users are loaded, as
 /// Redis does. Err is (argument index, message).
@@ -24,8 +26,8 @@ pub fn check_config_user(rules: &[Vec<u8>]) -> Result<(), (usize, String)> {
     Ok(())
 }
 
-/// Redis's ACLLoadUsersAtStartup: the config's `user` lines, then the ACL file. Err is the
-/// message to log before exiting.
+/// Redis's ACLLoadUsersAtStartup: the config's `user` lines, then the ACL file. Err is what
+/// to log (one line each) before exiting.
 pub fn load_at_startup(srv: &mut Server) -> Result<(), String> {
     let aclfile = aclfile(srv);
     let lines: Vec<Vec<Vec<u8>>> = srv.config.user_lines().to_vec();
@@ -36,18 +38,19 @@ pub fn load_at_startup(srv: &mut Server) -> Result<(), String> {
     for line in &lines {
         let Some((name, rules)) = line.split_first() else { continue };
         if has_spaces(name) {
-            return Err("Spaces not allowed in ACL usernames".into());
+            return Err(format!("Spaces not allowed in ACL usernames\n{CRITICAL}"));
         }
         let user = srv.acl.users.entry(name.clone()).or_insert_with(|| User::new(name, pubsub_all));
         if name == b"default" {
             let _ = user.apply(b"reset", pubsub_all);
         }
         let refs: Vec<&[u8]> = rules.iter().map(|r| r.as_slice()).collect();
-        let merged = merge_selector_args(&refs).map_err(|_| "Unmatched parenthesis in acl selector".to_string())?;
+        let merged =
+            merge_selector_args(&refs).map_err(|_| format!("Unmatched parenthesis in acl selector\n{CRITICAL}"))?;
         for op in &merged {
             if let Err(e) = user.apply(op, pubsub_all) {
                 return Err(format!(
-                    "Error loading ACL rule '{}' for the user named '{}': {}",
+                    "Error loading ACL rule '{}' for the user named '{}': {}\n{CRITICAL}",
                     String::from_utf8_lossy(op),
                     String::from_utf8_lossy(name),
                     e.message()

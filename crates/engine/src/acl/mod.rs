@@ -82,7 +82,8 @@ impl Acl {
 }
 
 /// Copies what ACL reads from the configuration: `acl-pubsub-default`, and `requirepass`,
-/// which sets the default user's password when it changes (ACLUpdateDefaultUserPassword).
+/// which sets the default user's password when its value changes (ACLUpdateDefaultUserPassword;
+/// like Redis, setting the same value again leaves passwords added by ACL SETUSER alone).
 pub fn apply_config(srv: &mut Server) {
     srv.acl.pubsub_all = srv.config.enum_name("acl-pubsub-default") == "allchannels";
     let pass = srv.config.string_bytes("requirepass").filter(|p| !p.is_empty()).map(|p| p.to_vec());

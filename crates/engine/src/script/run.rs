@@ -290,9 +290,11 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     let caller_db = srv.clients[ctx.slot].db;
     let caller_multi = srv.clients[ctx.slot].has(cflags::MULTI);
     // The script's client acts as its caller's user (Redis's scriptCall sets c->user).
-    let caller_user = srv.clients[ctx.slot].user.clone();
+    if srv.clients.get(client).is_some_and(|c| c.user != srv.clients[ctx.slot].user) {
+        let caller_user = srv.clients[ctx.slot].user.clone();
+        srv.clients[client].user = caller_user;
+    }
     if let Some(c) = srv.clients.get_mut(client) {
-        c.user = caller_user;
         c.db = caller_db;
         c.resp3 = false;
         c.set(cflags::MULTI, caller_multi);

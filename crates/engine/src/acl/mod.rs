@@ -107,6 +107,12 @@ pub fn apply_config(srv: &mut Server) {
     srv.acl.refresh();
 }
 
+/// Whether the user of the client at `slot` is flagged `skip-sanitize-payload`.
+pub fn skips_payload_sanitization(srv: &Server, slot: usize) -> bool {
+    let Some(client) = srv.clients.get(slot) else { return false };
+    srv.acl.users.get(client.user.as_bytes()).is_some_and(|u| u.sanitize == Some(false))
+}
+
 /// After users changed: the fast-path flag and whether new connections must authenticate.
 pub fn users_changed(srv: &mut Server) {
     srv.acl.refresh();

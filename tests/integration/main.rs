@@ -6,6 +6,7 @@ mod harness;
 mod http;
 mod proc;
 
+mod acl;
 mod bitmap;
 mod connection;
 mod crash;

@@ -203,6 +203,9 @@ fn rerun(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]]) -
         crate::replication::flush_pending(srv, true);
     }
     srv.cmdstats[cmd.id].usec += elapsed.as_micros() as u64;
+    if srv.clients.get(slot).is_some_and(|c| c.blocked.is_none()) {
+        crate::introspection::slowlog_served(srv, slot, cmd, args, elapsed.as_micros() as u64);
+    }
     let mut codes = Vec::new();
     reply.for_each_error(&mut |e| codes.push(e.code()));
     if !codes.is_empty() {

@@ -181,6 +181,9 @@ fn process_request(srv: &mut Server, slot: usize, args: &[&[u8]]) -> Reply {
     if in_multi && cmd.flags & spec::NO_MULTI != 0 {
         return reject(srv, slot, Some(cmd), err("ERR Command not allowed inside a transaction"));
     }
+    if let Some(e) = crate::acl::check_command(srv, slot, cmd, args, in_multi) {
+        return reject(srv, slot, Some(cmd), e);
+    }
     let flags = command_flags(srv, cmd, args);
     if srv.evict.config.maxmemory != 0 {
         if let Some(e) = check_oom(srv, slot, cmd, flags, in_multi) {

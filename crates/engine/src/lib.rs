@@ -4,6 +4,7 @@
 //! the REST API does the same. Everything a command touches is in [`server::Server`].
 //! See docs/ARCHITECTURE.md for the data flow and the concurrency model.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod cmd;

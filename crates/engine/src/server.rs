@@ -138,6 +138,8 @@ pub struct Server {
     pub cron: crate::cron::CronState,
     /// The Lua engine: EVAL scripts, function libraries, the running script's state.
     pub scripts: crate::script::ScriptEngine,
+    /// ACL users, the ACL log.
+    pub acl: crate::acl::Acl,
     pub repl: crate::replication::Replication,
     /// DEBUG PAUSE-CRON: the cron does nothing while set.
     pub cron_paused: bool,
@@ -309,6 +311,7 @@ impl Server {
             unblocked_with_input: Vec::new(),
             cron: Default::default(),
             scripts: crate::script::ScriptEngine::default(),
+            acl: crate::acl::Acl::new(),
             repl: crate::replication::Replication::new(),
             cron_paused: false,
             clock: Default::default(),
@@ -356,8 +359,9 @@ impl Server {
         self.fx.expire_unlink = self.config.bool("lazyfree-lazy-expire");
         crate::persist::aof::apply_config(self);
         let limits = self.config.output_buffer_limits();
+        crate::acl::apply_config(self);
         self.tunables = Tunables {
-            requirepass_set: self.config.string("requirepass").is_some_and(|p| !p.is_empty()),
+            requirepass_set: self.acl.default_requires_auth(),
             proto_max_bulk_len: self.config.int("proto-max-bulk-len"),
             query_buffer_limit: self.config.int("client-query-buffer-limit") as u64,
             maxclients: self.config.int("maxclients") as u64,

@@ -80,6 +80,10 @@ pub fn main_with(options: Options) {
         None
     };
     let mut config = Config::new();
+    config.set_hooks(spinel_engine::config::LoadHooks {
+        check_user: Some(spinel_engine::acl::file::check_config_user),
+        ..Default::default()
+    });
     if config_file.is_none() && cli_options.is_empty() && !read_stdin && !proxy_mode {
         log::log(log::Level::Warning, "Warning: no config file specified, using the default config. In order to specify a config file use ./spinel /path/to/redis.conf");
     }
@@ -182,6 +186,10 @@ fn daemonize() {
 /// Starts listeners and background tasks, serves until shutdown; returns the exit code.
 async fn run(config: Config, options: Options) -> i32 {
     let mut server = Server::new(config);
+    if let Err(e) = spinel_engine::acl::file::load_at_startup(&mut server) {
+        e.lines().for_each(log::warning);
+        return 1;
+    }
     server.memory_probe = options.memory_probe;
     server.malloc_stats = options.malloc_stats;
     server.malloc_purge = options.malloc_purge;
@@ -391,6 +399,9 @@ impl TestServer {
                 let token = spinel_http::auth::generate_token();
                 let http = HttpListeners { listeners: vec![http_listener], generated_token: token.clone() };
                 let mut server = Server::new(cfg);
+                if let Err(e) = spinel_engine::acl::file::load_at_startup(&mut server) {
+                    panic!("bad test ACL config: {e}");
+                }
                 server.process.tcp_port = port;
                 // What CONFIG GET shows and what CONFIG SET port / bind rebinds from.
                 let port_text = port.to_string();

@@ -241,7 +241,7 @@ fn client_kill(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
             } else if args::is(opt, "laddr") && more {
                 laddr = Some(args[i + 1]);
             } else if args::is(opt, "user") && more {
-                if args[i + 1] != b"default" {
+                if ctx.srv.acl.user(args[i + 1]).is_none() {
                     return Err(err(format!("ERR No such user '{}'", String::from_utf8_lossy(args[i + 1]))));
                 }
                 user = Some(args[i + 1]);

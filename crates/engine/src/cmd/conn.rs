@@ -124,9 +124,10 @@ fn quit(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
     Ok(Reply::Ok)
 }
 
-/// Whether the default user has no password (Redis's USER_FLAG_NOPASS).
+/// Whether a new connection starts authenticated as the default user (Redis's
+/// clientSetDefaultAuth: the default user is `nopass` and enabled).
 pub fn default_user_nopass(srv: &Server) -> bool {
-    srv.config.string("requirepass").is_none_or(|p| p.is_empty())
+    !srv.acl.default_requires_auth()
 }
 
 /// Redis's clearClientConnectionState (RESET).
@@ -152,24 +153,6 @@ fn reset(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
     Ok(Reply::status("RESET"))
 }
 
-/// Checks a username/password pair against the default user (Redis's ACLAuthenticateUser
-/// for a server without ACL users).
-fn authenticate(srv: &mut Server, slot: usize, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    let ok = match srv.config.string("requirepass") {
-        None | Some("") => true,
-        Some(p) => p.as_bytes() == pass,
-    };
-    if ok {
-        let client = &mut srv.clients[slot];
-        client.authenticated = true;
-        client.user = "default".into();
-    }
-    ok
-}
-
 fn wrongpass() -> Error {
     err("WRONGPASS invalid username-password pair or user is disabled.")
 }
@@ -184,14 +167,14 @@ fn auth(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         crate::introspection::redact(ctx.srv, 2);
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
-        if default_user_nopass(ctx.srv) {
+        if ctx.srv.acl.default_nopass() {
             return Err(err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
         }
         (b"default", args[1])
     } else {
         (args[1], args[2])
     };
-    if authenticate(ctx.srv, ctx.slot, user, pass) {
+    if crate::acl::authenticate(ctx.srv, ctx.slot, user, pass, args[0]) {
         Ok(Reply::Ok)
     } else {
         Err(wrongpass())
@@ -224,7 +207,7 @@ fn hello(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         if args::is(opt, "AUTH") && more >= 2 {
             crate::introspection::redact(ctx.srv, j + 1);
             crate::introspection::redact(ctx.srv, j + 2);
-            if !authenticate(ctx.srv, ctx.slot, args[j + 1], args[j + 2]) {
+            if !crate::acl::authenticate(ctx.srv, ctx.slot, args[j + 1], args[j + 2], args[0]) {
                 return Err(wrongpass());
             }
             j += 2;
@@ -236,7 +219,7 @@ fn hello(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
         j += 1;
     }
-    if !ctx.client().authenticated && !default_user_nopass(ctx.srv) {
+    if crate::dispatch::auth_required(ctx.srv, ctx.slot) {
         return Err(err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if version != 0 {

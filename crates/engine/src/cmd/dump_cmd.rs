@@ -132,7 +132,13 @@ fn restore(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
         }
         err("ERR Bad data format")
     })?;
-    if ctx.srv.config.enum_name("sanitize-dump-payload") != "no" {
+    // `clients` sanitizes payloads except from users flagged skip-sanitize-payload.
+    let deep = match ctx.srv.config.enum_name("sanitize-dump-payload") {
+        "yes" => true,
+        "clients" => !crate::acl::skips_payload_sanitization(ctx.srv, ctx.slot),
+        _ => false,
+    };
+    if deep {
         ctx.srv.stats.dump_payload_sanitizations += 1;
     }
     let value =

@@ -1,6 +1,7 @@
 //! Commands, one file per family with its specs beside its handlers, and the table built from
 //! them. [`FAMILIES`] is the only list of families; the table is the only lookup.
 
+pub mod acl;
 pub mod args;
 pub mod bitfield;
 pub mod bitmap;
@@ -60,6 +61,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     server_cmd::COMMANDS,
     memory_cmd::COMMANDS,
     command_cmd::COMMANDS,
+    acl::COMMANDS,
     txn::COMMANDS,
     function::COMMANDS,
     scripting::COMMANDS,

@@ -253,7 +253,10 @@ fn config_resetstat(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
 }
 
 fn config_rewrite(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
-    ctx.srv.config.rewrite().map_err(err)?;
+    // Without an aclfile the users are written as `user` lines (Redis's rewriteConfigUserOption).
+    let users: Vec<String> =
+        crate::acl::config_lines(ctx.srv).iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+    ctx.srv.config.rewrite_with_users(Some(&users)).map_err(err)?;
     Ok(Reply::Ok)
 }
 

@@ -119,6 +119,12 @@ enum Kind {
     ZSet,
 }
 
+/// BY and GET patterns read arbitrary keys: the user needs read access to every key
+/// (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS).
+fn full_key_access(ctx: &mut Ctx, argv: &[&[u8]]) -> bool {
+    crate::acl::check::client_has_unrestricted_key_access(ctx.srv, ctx.slot, ctx.cmd, argv, key::ACCESS)
+}
+
 fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) -> CmdResult {
     let (mut desc, mut alpha, mut dontsort) = (false, false, false);
     let (mut limit_start, mut limit_count): (i64, i64) = (0, -1);
@@ -147,9 +153,14 @@ fn sort_generic(ctx: &mut Ctx, argv: &[&[u8]], readonly: bool) -> CmdResult {
             // A pattern without `*` names no per-element key: nothing to sort by.
             if !c_str(argv[j + 1]).contains(&b'*') {
                 dontsort = true;
+            } else if !full_key_access(ctx, argv) {
+                return Err(err("ERR BY option of SORT denied due to insufficient ACL permissions."));
             }
             j += 1;
         } else if args::is(a, "get") && leftargs >= 1 {
+            if !full_key_access(ctx, argv) {
+                return Err(err("ERR GET option of SORT denied due to insufficient ACL permissions."));
+            }
             gets.push(argv[j + 1]);
             j += 1;
         } else {

@@ -158,7 +158,13 @@ fn exec(ctx: &mut Ctx, _args: &[&[u8]]) -> CmdResult {
     for queued in &queue {
         let args: Vec<&[u8]> = queued.args.iter().map(|a| a.as_slice()).collect();
         let reply = match ctx.srv.commands.lookup(&args) {
-            Found::Command(cmd) => dispatch::call(ctx.srv, slot, cmd, &args, true),
+            Found::Command(cmd) => match crate::acl::check::check_exec(ctx.srv, slot, cmd, &args) {
+                Some(e) => {
+                    ctx.srv.count_error(e.code());
+                    Reply::Error(e)
+                }
+                None => dispatch::call(ctx.srv, slot, cmd, &args, true),
+            },
             _ => Reply::Error(Error::Syntax),
         };
         replies.push(reply);

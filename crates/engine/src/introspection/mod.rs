@@ -97,6 +97,27 @@ pub fn before_call(srv: &mut Server, slot: usize, nested: bool) -> CallFrame {
 }
 
 /// Redis's logic at the end of call(): latency events, slow log, MONITOR, and tracking.
+/// Redis's slowlogPushCurrentCommand for a blocked command served later (updateStatsOnUnblock
+/// logs it then, with the time of the run that served it).
+pub fn slowlog_served(srv: &mut Server, slot: usize, cmd: &'static Command, args: &[&[u8]], duration_us: u64) {
+    let slower_than = srv.introspection.slower_than;
+    if cmd.flags & spec::SKIP_SLOWLOG != 0 || slower_than < 0 || duration_us < slower_than as u64 {
+        return;
+    }
+    let Some(c) = srv.clients.get(slot) else { return };
+    let entry = slowlog::Entry {
+        id: 0,
+        time: crate::util::time::now_ms() / 1000,
+        duration: duration_us,
+        args: slowlog::trimmed_args(args, &[]),
+        peer: c.addr.clone(),
+        name: c.name.clone().unwrap_or_default(),
+    };
+    srv.introspection.slowlog.push(entry);
+    let max_len = srv.introspection.slowlog_max_len;
+    srv.introspection.slowlog.trim(max_len);
+}
+
 pub fn after_call(
     srv: &mut Server,
     slot: usize,

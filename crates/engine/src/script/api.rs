@@ -231,9 +231,9 @@ lua_callback! {
         };
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         match crate::cmd::table::commands().lookup(&refs) {
-            crate::cmd::table::Found::Command(_) => {
-                // Spinel has the default user only, who may run every command on every key.
-                ffi::lua_pushboolean(l, 1);
+            crate::cmd::table::Found::Command(cmd) => {
+                let allowed = run_ctx(l).is_some_and(|run| run.acl_allows(cmd, &refs));
+                ffi::lua_pushboolean(l, allowed as i32);
                 Ok(1)
             }
             _ => raise(l, "Invalid command passed to redis.acl_check_cmd()"),

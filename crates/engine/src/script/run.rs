@@ -106,6 +106,8 @@ pub struct RunCtx {
     srv: *mut Server,
     /// The script's own client (its database, its protocol).
     client: usize,
+    /// The client that called the script: its user's permissions apply (ACL).
+    caller: usize,
     pub name: String,
     pub eval: bool,
     read_only: bool,
@@ -141,6 +143,12 @@ impl RunCtx {
         }
     }
 
+    /// redis.acl_check_cmd: whether the caller's user may run this command line.
+    pub fn acl_allows(&mut self, cmd: &crate::cmd::table::Command, args: &[&[u8]]) -> bool {
+        let caller = self.caller;
+        crate::acl::check::user_allows(self.srv(), caller, cmd, args)
+    }
+
     /// Records a command refused by the script checks (afterErrorReply + rejected_calls).
     fn reject(&mut self, cmd_id: Option<usize>, text: &str) -> Result<Reply, String> {
         let code = match text.strip_prefix('-') {
@@ -171,6 +179,10 @@ impl RunCtx {
             matches!(cmd.top_name(), "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro");
         if (cmd.flags & spec::NOSCRIPT != 0 && !srv.scripts.deny_disabled) || nested_script {
             return self.reject(Some(cmd.id), "This Redis command is not allowed from script");
+        }
+        let caller = self.caller;
+        if let Err(text) = crate::acl::check::check_script(self.srv(), caller, cmd, &refs) {
+            return self.reject(Some(cmd.id), &text);
         }
         if self.read_only && cmd.flags & (spec::WRITE | spec::MAY_REPLICATE) != 0 {
             return self.reject(Some(cmd.id), "Write commands are not allowed from read-only scripts.");
@@ -275,6 +287,11 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     let client = if inv.eval { srv.scripts.eval_client } else { srv.scripts.function_client };
     let caller_db = srv.clients[ctx.slot].db;
     let caller_multi = srv.clients[ctx.slot].has(cflags::MULTI);
+    // The script's client acts as its caller's user (Redis's scriptCall sets c->user).
+    if srv.clients.get(client).is_some_and(|c| c.user != srv.clients[ctx.slot].user) {
+        let caller_user = srv.clients[ctx.slot].user.clone();
+        srv.clients[client].user = caller_user;
+    }
     if let Some(c) = srv.clients.get_mut(client) {
         c.db = caller_db;
         c.resp3 = false;
@@ -286,6 +303,7 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     let mut run = RunCtx {
         srv: std::ptr::null_mut(),
         client,
+        caller: ctx.slot,
         name: inv.name.to_string(),
         eval: inv.eval,
         read_only: inv.ro || (!compat && inv.flags & NO_WRITES != 0),

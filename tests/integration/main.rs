@@ -7,6 +7,7 @@ mod http;
 mod proc;
 
 mod bitmap;
+mod cluster;
 mod connection;
 mod crash;
 mod disk_full;

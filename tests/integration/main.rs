@@ -8,6 +8,7 @@ mod proc;
 
 mod acl;
 mod bitmap;
+mod cluster;
 mod connection;
 mod crash;
 mod disk_full;

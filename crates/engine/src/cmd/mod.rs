@@ -6,6 +6,7 @@ pub mod args;
 pub mod bitfield;
 pub mod bitmap;
 pub mod client_cmd;
+pub mod cluster;
 pub mod command_cmd;
 pub mod conn;
 pub mod debug;
@@ -58,6 +59,7 @@ pub const FAMILIES: &[&[CommandSpec]] = &[
     migrate::COMMANDS,
     conn::COMMANDS,
     client_cmd::COMMANDS,
+    cluster::COMMANDS,
     server_cmd::COMMANDS,
     memory_cmd::COMMANDS,
     command_cmd::COMMANDS,

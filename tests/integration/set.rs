@@ -387,3 +387,24 @@ fn copy_keeps_encoding_and_is_independent() {
         );
     }
 }
+
+/// SPOP reaches replicas as the SREMs of what it popped (a DEL when it took the whole set),
+/// never as SPOP: a replica would pick other members at random.
+#[test]
+fn spop_is_replicated_as_srem_of_the_popped_members() {
+    let srv = server();
+    let mut c = Conn::open(&srv);
+    assert_eq!(c.cmd(&["SADD", "s", "a", "b", "c", "d", "e"]), int(5));
+    let mut replica = attach_replica(&srv);
+    let Frame::Bulk(one) = c.cmd(&["SPOP", "s"]) else { panic!("SPOP reply") };
+    let Frame::Array(two) = c.cmd(&["SPOP", "s", "2"]) else { panic!("SPOP count reply") };
+    assert_eq!(two.len(), 2);
+    c.cmd(&["SPOP", "s", "10"]);
+    c.cmd(&["SET", "marker", "1"]);
+    let stream = String::from_utf8_lossy(&read_stream_until(&mut replica, b"marker")).into_owned();
+    assert!(!stream.to_ascii_lowercase().contains("spop"), "{stream:?}");
+    let one = String::from_utf8_lossy(&one).into_owned();
+    assert!(stream.contains(&format!("*3\r\n$4\r\nSREM\r\n$1\r\ns\r\n$1\r\n{one}\r\n")), "{stream:?}");
+    assert_eq!(stream.matches("$4\r\nSREM\r\n").count(), 3, "{stream:?}");
+    assert!(stream.contains("*2\r\n$3\r\nDEL\r\n$1\r\ns\r\n"), "{stream:?}");
+}

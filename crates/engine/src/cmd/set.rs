@@ -428,6 +428,8 @@ fn spop(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let Some(elem) = set.random(&mut srv.fx.rng).map(|e| e.to_vec()) else { return Ok(Reply::Nil) };
     set.remove(&elem);
     let emptied = set.is_empty();
+    // Replicated as the SREM of what was popped: replicas must not pick at random.
+    ctx.propagate_as(&[b"SREM", key, &elem]);
     ctx.notify(notify::SET, "spop", key);
     if emptied {
         ctx.delete_key(key);
@@ -460,6 +462,7 @@ fn spop_with_count(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     if count >= size {
         // Redis answers with SUNION of the key (a read lookup), then deletes it.
         let reply = set_algebra(ctx, &[key], None, Op::Union)?;
+        ctx.propagate_as(&[b"DEL", key]);
         ctx.delete_key(key);
         ctx.notify(notify::GENERIC, "del", key);
         ctx.signal_modified(key);
@@ -468,6 +471,12 @@ fn spop_with_count(ctx: &mut Ctx, args: &[&[u8]]) -> CmdResult {
     let srv = &mut *ctx.srv;
     let Some(e) = srv.dbs[ctx.db].lookup(&mut srv.fx, key, Lookup::QUIET) else { return Ok(Reply::Set(Vec::new())) };
     let popped = as_set(e)?.pop_many(&mut srv.fx.rng, count, limits);
+    // One SREM per element, as Redis propagates it (alsoPropagate); SPOP itself is not
+    // propagated (an empty rewrite).
+    for elem in &popped {
+        ctx.also_propagate(&[b"SREM", key, elem]);
+    }
+    ctx.propagate_as(&[]);
     ctx.signal_modified(key);
     Ok(Reply::Set(popped.into_iter().map(Reply::bulk_vec).collect()))
 }

@@ -164,6 +164,8 @@ pub struct Tunables {
     /// `min-replicas-to-write` (0: off) and `min-replicas-max-lag`.
     pub min_replicas_to_write: i64,
     pub min_replicas_max_lag: i64,
+    /// `busy-reply-threshold` in ms (0: scripts never become busy), read at every script run.
+    pub busy_reply_threshold_ms: u64,
 }
 
 /// Closes the TCP listeners and listens on `port` (0: none) at the `bind` addresses, as
@@ -373,6 +375,7 @@ impl Server {
             maxmemory: self.config.int("maxmemory"),
             min_replicas_to_write: self.config.int("min-replicas-to-write"),
             min_replicas_max_lag: self.config.int("min-replicas-max-lag"),
+            busy_reply_threshold_ms: self.config.int("busy-reply-threshold").max(0) as u64,
         };
         self.encoding = EncodingLimits::from_config(&self.config);
         crate::evict::configure(self);

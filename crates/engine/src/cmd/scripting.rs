@@ -10,6 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{err, CmdResult, Error};
 use crate::reply::Reply;
 use crate::script::run::{self, Func, Invocation};
+use crate::script::Sha;
 
 const EVAL_KEYS_RW: &[KeySpec] = &[KeySpec::keynum(2, key::RW | key::ACCESS | key::UPDATE)
     .with_notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")];
@@ -188,27 +189,29 @@ fn eval_generic(ctx: &mut Ctx, args: &[&[u8]], by_sha: bool, ro: bool) -> CmdRes
         return Err(err(NOSCRIPT_ERROR));
     }
     let numkeys = run::parse_numkeys(args, Error::NotInteger)?;
-    let sha =
-        if by_sha { String::from_utf8_lossy(args[1]).to_ascii_lowercase() } else { crate::script::sha1_hex(args[1]) };
+    let sha = if by_sha { Sha::parse(args[1]) } else { Some(Sha::of_body(args[1])) };
+    let Some(sha) = sha else { return Err(err(NOSCRIPT_ERROR)) };
     let scripts = &mut ctx.srv.scripts;
-    if !scripts.scripts.contains_key(&sha) {
-        if by_sha {
-            return Err(err(NOSCRIPT_ERROR));
+    let flags = match scripts.scripts.get(sha.as_str()) {
+        Some(script) => script.flags,
+        None if by_sha => return Err(err(NOSCRIPT_ERROR)),
+        None => {
+            scripts.create_eval(args[1]).map_err(|e| err(format!("ERR {e}")))?;
+            scripts.scripts.get(sha.as_str()).map_or(crate::script::run::EVAL_COMPAT_MODE, |s| s.flags)
         }
-        scripts.create_eval(args[1]).map_err(|e| err(format!("ERR {e}")))?;
-    }
-    let flags = scripts.scripts.get(&sha).map_or(crate::script::run::EVAL_COMPAT_MODE, |s| s.flags);
-    let fname = std::ffi::CString::new(format!("f_{sha}")).unwrap_or_default();
+    };
+    let fname = sha.function_name();
+    let fname = std::ffi::CStr::from_bytes_with_nul(&fname).map_err(|_| err(NOSCRIPT_ERROR))?;
     let inv = Invocation {
         eval: true,
-        name: &sha,
+        name: sha.as_str(),
         flags,
         ro,
         keys: &args[3..3 + numkeys],
         args: &args[3 + numkeys..],
         command: args,
     };
-    let reply = run::run(ctx, &inv, Func::Registry(&fname));
+    let reply = run::run(ctx, &inv, Func::Registry(fname));
     ctx.srv.lua_memory = ctx.srv.scripts.eval_vm_memory() as u64;
     reply
 }

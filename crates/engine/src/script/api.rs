@@ -15,8 +15,8 @@ pub const PROPAGATE_AOF: i32 = 1;
 pub const PROPAGATE_REPL: i32 = 2;
 
 /// The run in progress, if any.
-pub unsafe fn run_ctx<'a>(l: State) -> Option<&'a mut RunCtx> {
-    (lua::shared(l).run.get() as *mut RunCtx).as_mut()
+pub unsafe fn run_ctx<'a>(l: State) -> Option<&'a mut RunCtx<'a>> {
+    (lua::shared(l).run.get() as *mut RunCtx<'a>).as_mut()
 }
 
 /// Raises `{err="ERR <msg>"}` (Redis's luaPushError + luaError).

@@ -118,10 +118,9 @@ impl ScriptWatch {
         self.hops.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// That thread released the engine lock.
+    /// That thread released the engine lock (the caller wakes the tasks waiting for it).
     pub fn hop_end(&self) {
         self.hops.fetch_sub(1, Ordering::SeqCst);
-        self.notify();
     }
 
     /// Whether the engine lock is (or will be) held by a script thread.
@@ -130,37 +129,31 @@ impl ScriptWatch {
     }
 
     /// A script starts running.
-    pub fn start(
-        &self,
-        eval: bool,
-        name: &str,
-        command: &[&[u8]],
-        libraries: usize,
-        functions: usize,
-        requirepass: bool,
-    ) {
+    pub fn start(&self, eval: bool, requirepass: bool) {
         self.requirepass.store(requirepass, Ordering::SeqCst);
-        *self.info() = RunningInfo {
-            name: name.to_string(),
-            command: command.iter().map(|a| a.to_vec()).collect(),
-            start: Some(Instant::now()),
-            libraries,
-            functions,
-        };
         self.state.store(RUNNING | if eval { EVAL } else { 0 }, Ordering::SeqCst);
     }
 
     /// The script ended.
     pub fn end(&self) {
         let was = self.state.swap(0, Ordering::SeqCst);
-        *self.info() = RunningInfo::default();
         if was & TIMEDOUT != 0 {
+            *self.info() = RunningInfo::default();
             self.notify();
         }
     }
 
-    /// The script ran past `busy-reply-threshold`: other clients now get -BUSY.
-    pub fn enter_timedout(&self) {
+    /// The script ran past `busy-reply-threshold`: other clients now get -BUSY. What FUNCTION
+    /// STATS shows about it is recorded now, not at every start: only a busy script can be
+    /// asked about.
+    pub fn enter_timedout(&self, name: &str, command: &[&[u8]], started: Instant, libraries: usize, functions: usize) {
+        *self.info() = RunningInfo {
+            name: name.to_string(),
+            command: command.iter().map(|a| a.to_vec()).collect(),
+            start: Some(started),
+            libraries,
+            functions,
+        };
         self.state.fetch_or(TIMEDOUT, Ordering::SeqCst);
         let on_timeout = self.on_timeout.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(f) = on_timeout {
@@ -372,12 +365,12 @@ mod tests {
     fn kill_and_write_exclude_each_other() {
         let w = ScriptWatch::default();
         assert!(w.kill(true).is_err());
-        w.start(true, "sha", &[b"eval"], 0, 0, false);
+        w.start(true, false);
         assert!(w.kill(false).is_err(), "FUNCTION KILL does not kill an eval");
         assert!(w.kill(true).is_ok());
         assert!(!w.mark_write(), "a killed script may not write");
         w.end();
-        w.start(true, "sha", &[b"eval"], 0, 0, false);
+        w.start(true, false);
         assert!(w.mark_write());
         let e = w.kill(true).unwrap_err();
         assert!(e.message().starts_with("UNKILLABLE"));

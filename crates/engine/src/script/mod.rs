@@ -93,8 +93,9 @@ pub struct EvalScript {
 /// The scripting engine: the two VMs, the script cache, the function libraries.
 pub struct ScriptEngine {
     pub eval: Vm,
-    /// SHA1 (lowercase hex) → script.
-    pub scripts: HashMap<String, EvalScript>,
+    /// SHA1 (lowercase hex) → script. Looked up twice per EVALSHA (flags, then the run):
+    /// hashed with foldhash, as the command table.
+    pub scripts: HashMap<String, EvalScript, foldhash::fast::RandomState>,
     scripts_mem: usize,
     pub functions: functions::FunctionStore,
     pub watch: Arc<busy::ScriptWatch>,
@@ -117,6 +118,49 @@ impl Default for ScriptEngine {
 }
 
 /// Lowercase hex SHA1 of `data` (redis.sha1hex, script names).
+/// A script's SHA1 in lowercase hex, kept on the stack: EVALSHA looks a script up by it on
+/// every call, so it must cost no allocation.
+#[derive(Clone, Copy)]
+pub struct Sha([u8; 40]);
+
+impl Sha {
+    /// The script body's SHA1.
+    pub fn of_body(body: &[u8]) -> Sha {
+        use sha1::{Digest, Sha1};
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        for (i, b) in Sha1::digest(body).iter().enumerate() {
+            out[2 * i] = HEX[(b >> 4) as usize];
+            out[2 * i + 1] = HEX[(b & 15) as usize];
+        }
+        Sha(out)
+    }
+
+    /// An EVALSHA argument, lowercased; None when it cannot name a script (not 40 ASCII
+    /// bytes), which EVALSHA answers with NOSCRIPT.
+    pub fn parse(arg: &[u8]) -> Option<Sha> {
+        let arg: &[u8; 40] = arg.try_into().ok()?;
+        if !arg.is_ascii() {
+            return None;
+        }
+        Some(Sha(arg.map(|b| b.to_ascii_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // SAFETY: both constructors store ASCII bytes only (hex digits, or an argument
+        // checked with `is_ascii`).
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+
+    /// The registry name of the script's compiled function, `f_<sha>` NUL-terminated.
+    pub fn function_name(&self) -> [u8; 43] {
+        let mut name = [0u8; 43];
+        name[..2].copy_from_slice(b"f_");
+        name[2..42].copy_from_slice(&self.0);
+        name
+    }
+}
+
 pub fn sha1_hex(data: &[u8]) -> String {
     use sha1::{Digest, Sha1};
     let digest = Sha1::digest(data);
@@ -195,7 +239,7 @@ impl ScriptEngine {
     pub fn new(memory_limit: usize) -> ScriptEngine {
         ScriptEngine {
             eval: new_eval_vm(memory_limit),
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_mem: 0,
             functions: functions::FunctionStore::new(memory_limit),
             watch: Arc::new(busy::ScriptWatch::default()),
@@ -280,8 +324,8 @@ pub fn command_flags(srv: &crate::server::Server, cmd: &crate::cmd::table::Comma
             if by_sha && args[1].len() != 40 {
                 return cmd.flags;
             }
-            let sha = if by_sha { String::from_utf8_lossy(args[1]).to_ascii_lowercase() } else { sha1_hex(args[1]) };
-            match srv.scripts.scripts.get(&sha) {
+            let sha = if by_sha { Sha::parse(args[1]) } else { Some(Sha::of_body(args[1])) };
+            match sha.and_then(|sha| srv.scripts.scripts.get(sha.as_str())) {
                 Some(s) => s.flags,
                 None if by_sha => return cmd.flags,
                 None => match extract_shebang_flags(args[1]) {

@@ -102,13 +102,17 @@ pub fn check_prepare(srv: &Server, flags: u64, ro: bool) -> Result<(), Error> {
 }
 
 /// Redis's scriptRunCtx: one script invocation.
-pub struct RunCtx {
+pub struct RunCtx<'a> {
     srv: *mut Server,
     /// The script's own client (its database, its protocol).
     client: usize,
     /// The client that called the script: its user's permissions apply (ACL).
     caller: usize,
-    pub name: String,
+    pub name: &'a str,
+    /// The caller's command line and the library counts, for FUNCTION STATS once busy.
+    command: &'a [&'a [u8]],
+    libraries: usize,
+    functions: usize,
     pub eval: bool,
     read_only: bool,
     allow_oom: bool,
@@ -124,7 +128,7 @@ pub struct RunCtx {
     read_called: bool,
 }
 
-impl RunCtx {
+impl RunCtx<'_> {
     fn srv(&mut self) -> &mut Server {
         // SAFETY: the run's owner (`run`) keeps the server borrowed and untouched while Lua
         // runs; callbacks are the only users of this pointer during that time.
@@ -236,7 +240,7 @@ impl RunCtx {
             self.name
         ));
         self.timed_out = true;
-        self.watch.enter_timedout();
+        self.watch.enter_timedout(self.name, self.command, self.start, self.libraries, self.functions);
         self.watch.killed()
     }
 }
@@ -299,12 +303,15 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
     }
     let (libraries, functions) = srv.scripts.library_counts();
     let watch = srv.scripts.watch.clone();
-    watch.start(inv.eval, inv.name, inv.command, libraries, functions, srv.tunables.requirepass_set);
+    watch.start(inv.eval, srv.tunables.requirepass_set);
     let mut run = RunCtx {
         srv: std::ptr::null_mut(),
         client,
         caller: ctx.slot,
-        name: inv.name.to_string(),
+        name: inv.name,
+        command: inv.command,
+        libraries,
+        functions,
         eval: inv.eval,
         read_only: inv.ro || (!compat && inv.flags & NO_WRITES != 0),
         allow_oom: !compat && inv.flags & ALLOW_OOM != 0,
@@ -313,7 +320,7 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
         repl_flags: super::api::PROPAGATE_AOF | super::api::PROPAGATE_REPL,
         start: Instant::now(),
         timed_out: false,
-        threshold_ms: srv.config.int("busy-reply-threshold").max(0) as u64,
+        threshold_ms: srv.tunables.busy_reply_threshold_ms,
         watch: watch.clone(),
         read_called: false,
     };
@@ -345,10 +352,10 @@ pub fn run(ctx: &mut Ctx, inv: &Invocation<'_>, func: Func<'_>) -> Result<Reply,
 }
 
 /// luaCallFunction: the protected call, the hook, the reply or the error message.
-unsafe fn call_function(vm: &Vm, run: &mut RunCtx, inv: &Invocation<'_>, func: Func<'_>) -> Reply {
+unsafe fn call_function(vm: &Vm, run: &mut RunCtx<'_>, inv: &Invocation<'_>, func: Func<'_>) -> Reply {
     let l = vm.l;
     let shared = &*vm.shared;
-    shared.run.set(run as *mut RunCtx as *mut std::ffi::c_void);
+    shared.run.set(run as *mut RunCtx<'_> as *mut std::ffi::c_void);
     shared.soft.set(true);
     ffi::lua_checkstack(l, 8);
     let base = ffi::lua_gettop(l);
@@ -380,7 +387,7 @@ unsafe fn call_function(vm: &Vm, run: &mut RunCtx, inv: &Invocation<'_>, func: F
     shared.soft.set(true);
     vm.gc_tick();
     let reply = if status != 0 {
-        Reply::Error(error_reply(l, &run.name))
+        Reply::Error(error_reply(l, run.name))
     } else {
         let resp3 = run.script_resp3();
         pop_reply(l, resp3)

@@ -2,7 +2,10 @@
 //! status_reply, setresp, set_repl, replicate_commands, breakpoint, debug, acl_check_cmd and
 //! the constants), plus `math.random`/`math.randomseed` on Redis's own PRNG.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use smallvec::SmallVec;
 
 use super::convert::{push_error_table, push_reply};
 use super::lua::{self, ffi, lua_callback, CbResult, State};
@@ -25,17 +28,18 @@ pub unsafe fn raise(l: State, msg: &str) -> CbResult {
     Err(())
 }
 
-/// The command arguments of a redis.call: numbers as `%.17g`, strings as they are.
-unsafe fn command_args(l: State) -> Result<Vec<Vec<u8>>, &'static str> {
+/// The command arguments of a redis.call: numbers as `%.17g`, strings as they are, borrowed
+/// from the Lua stack (the caller keeps them there until the command has run).
+unsafe fn command_args<'a>(l: State) -> Result<SmallVec<[Cow<'a, [u8]>; 8]>, &'static str> {
     let argc = ffi::lua_gettop(l);
     if argc == 0 {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut args = Vec::with_capacity(argc as usize);
+    let mut args = SmallVec::with_capacity(argc as usize);
     for j in 1..=argc {
         match ffi::lua_type(l, j) {
-            ffi::LUA_TNUMBER => args.push(lua::format_g17(ffi::lua_tonumber(l, j))),
-            ffi::LUA_TSTRING => args.push(lua::to_bytes(l, j).unwrap_or_default().to_vec()),
+            ffi::LUA_TNUMBER => args.push(Cow::Owned(lua::format_g17(ffi::lua_tonumber(l, j)))),
+            ffi::LUA_TSTRING => args.push(Cow::Borrowed(lua::to_bytes(l, j).unwrap_or_default())),
             _ => return Err("Lua redis lib command arguments must be strings or integers"),
         }
     }
@@ -54,8 +58,13 @@ unsafe fn generic_call(l: State, raise_error: bool) -> CbResult {
             return if raise_error { Err(()) } else { Ok(1) };
         }
     };
+    let refs: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_ref()).collect();
+    // The command runs no Lua, so the borrowed arguments stay valid on the stack until here.
+    let result = run.call(&refs);
+    drop(refs);
+    drop(args);
     ffi::lua_settop(l, 0);
-    match run.call(&args) {
+    match result {
         Err(text) => {
             push_error_table(l, text.as_bytes());
             ffi::lua_pushboolean(l, 1);
@@ -229,7 +238,7 @@ lua_callback! {
             Ok(a) => a,
             Err(msg) => return raise(l, msg),
         };
-        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        let refs: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_ref()).collect();
         match crate::cmd::table::commands().lookup(&refs) {
             crate::cmd::table::Found::Command(cmd) => {
                 let allowed = run_ctx(l).is_some_and(|run| run.acl_allows(cmd, &refs));

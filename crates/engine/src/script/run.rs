@@ -6,8 +6,6 @@ use std::ffi::c_int;
 use std::sync::Arc;
 use std::time::Instant;
 
-use smallvec::SmallVec;
-
 use super::busy::ScriptWatch;
 use super::convert::{pop_reply, push_error_table, script_error, ErrorInfo};
 use super::lua::{self, ffi, State};
@@ -169,10 +167,9 @@ impl RunCtx<'_> {
 
     /// Redis's scriptCall: checks what a script may run now, then runs it like any command.
     /// `Err` carries an error text for luaPushError ("-CODE msg" or "msg").
-    pub fn call(&mut self, args: &[Vec<u8>]) -> Result<Reply, String> {
-        let refs: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_slice()).collect();
+    pub fn call(&mut self, refs: &[&[u8]]) -> Result<Reply, String> {
         let srv = self.srv();
-        let cmd = match srv.commands.lookup(&refs) {
+        let cmd = match srv.commands.lookup(refs) {
             Found::Command(cmd) => cmd,
             _ => return self.reject(None, "Unknown Redis command called from script"),
         };
@@ -185,7 +182,7 @@ impl RunCtx<'_> {
             return self.reject(Some(cmd.id), "This Redis command is not allowed from script");
         }
         let caller = self.caller;
-        if let Err(text) = crate::acl::check::check_script(self.srv(), caller, cmd, &refs) {
+        if let Err(text) = crate::acl::check::check_script(self.srv(), caller, cmd, refs) {
             return self.reject(Some(cmd.id), &text);
         }
         if self.read_only && cmd.flags & (spec::WRITE | spec::MAY_REPLICATE) != 0 {
@@ -217,7 +214,7 @@ impl RunCtx<'_> {
         let propagate_repl = self.repl_flags & super::api::PROPAGATE_REPL != 0;
         let srv = self.srv();
         let before = srv.fx.propagate.len();
-        let reply = crate::dispatch::call(srv, client, cmd, &refs, true);
+        let reply = crate::dispatch::call(srv, client, cmd, refs, true);
         if !propagate_repl {
             srv.fx.propagate.truncate(before);
         }

@@ -85,6 +85,19 @@ fn requests_arriving_in_pieces() {
     assert_json(&conn.read_response(false), 200, r#"{"result":4}"#);
     conn.send_raw(&third[10..]);
     assert_json(&conn.read_response(false), 200, r#"{"result":"abcd"}"#);
+    // A head over 1 KB in small pieces (the fast path parses a long head again only once a
+    // line feed has arrived), its last line split right before the final line feed.
+    let mut long = format!("GET /echo/long HTTP/1.1\r\nAuthorization: {}\r\n", auth(&srv));
+    for i in 0..4 {
+        long.push_str(&format!("x-filler-{i}: {}\r\n", "f".repeat(700)));
+    }
+    long.push_str("x-last: 1\r\n\r\n");
+    let (most, end) = long.as_bytes().split_at(long.len() - 1);
+    for piece in most.chunks(97) {
+        conn.send_raw(piece);
+    }
+    conn.send_raw(end);
+    assert_json(&conn.read_response(false), 200, r#"{"result":"long"}"#);
 }
 
 #[test]

@@ -64,6 +64,9 @@ const READ_CHUNK: usize = 8 * 1024;
 /// waiting, so a long pipeline of large replies does not pile up in memory.
 const WRITE_AT: usize = 256 * 1024;
 
+/// An incomplete head shorter than this is parsed again on every read (see [`serve`]).
+const REPARSE_FREELY: usize = 1024;
+
 /// Buffers larger than this are not kept once empty.
 const KEEP_BUFFER: usize = 1024 * 1024;
 
@@ -79,11 +82,24 @@ where
     // Bytes needed before the buffer is worth parsing again: the whole of a request whose
     // head has been seen, or one more byte than an incomplete head.
     let mut wanted = 1;
+    // While a head is incomplete: how far the buffer has been parsed. A head can only end
+    // at a line feed, so a long one is parsed again only once one arrives: a head sent a
+    // byte at a time is not parsed from its start once per byte. (Short ones are parsed at
+    // once, so a malformed request line gets hyper's 400 without waiting for a line feed.)
+    let mut parsed_to: Option<usize> = None;
     loop {
         while input.len() >= wanted {
+            if let Some(at) = parsed_to.filter(|&at| at >= REPARSE_FREELY) {
+                if !input.get(at..).is_some_and(|new| new.contains(&b'\n')) && input.len() <= MAX_HEAD {
+                    parsed_to = Some(input.len());
+                    break;
+                }
+            }
+            parsed_to = None;
             let plain = match examine(&input, &mut fields) {
                 Examined::Partial if input.len() <= MAX_HEAD => {
                     wanted = input.len() + 1;
+                    parsed_to = Some(input.len());
                     break;
                 }
                 // A head this long without its end: hyper decides (431, or a very long head).

@@ -148,6 +148,11 @@ impl Http {
         }
     }
 
+    /// Whether the server closed the connection with nothing more to read.
+    pub fn closed(&mut self) -> bool {
+        self.buf.is_empty() && !self.fill() && self.buf.is_empty()
+    }
+
     pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> HttpResp {
         self.send(method, path, headers, body);
         self.read_response(method == "HEAD")

@@ -25,6 +25,7 @@ mod pubsub;
 mod replication;
 mod rest;
 mod rest_proxy;
+mod rest_wire;
 mod scripting;
 mod set;
 mod sort;

@@ -6,7 +6,8 @@
 //! `/subscribe/<channel>`, `/psubscribe/<pattern>` and `/monitor`, CORS, JSON errors with 400/401/405.
 //!
 //! ## Layout
-//! * [`service`]: the hyper service: methods, CORS, routing, auth, the body limit, responses.
+//! * [`service`]: methods, CORS, routing, auth, the body limit, responses; hyper's service.
+//! * [`h1`]: connections: a small HTTP/1.1 server for plain requests, hyper for the rest.
 //! * [`request`]: JSON bodies and the path form → argument vectors (numbers keep their text).
 //! * [`json`]: replies (engine [`Reply`](spinel_engine::reply::Reply) or codec
 //!   [`Frame`](spinel_resp::Frame)) → JSON, plain or base64.
@@ -29,6 +30,7 @@
 
 pub mod auth;
 mod body;
+pub mod h1;
 pub mod json;
 pub mod local;
 pub mod proxy;

@@ -1,4 +1,5 @@
-//! The HTTP side: one hyper HTTP/1.1 connection per client (keep-alive), and per request:
+//! The HTTP side: one HTTP/1.1 connection per client (keep-alive; read by [`crate::h1`], which
+//! hands anything unusual to hyper), and per request:
 //! method check, CORS, routing, authentication, the 10 MB body limit, running the commands on
 //! the backend, and the response (JSON, raw RESP2 or an event stream) with its
 //! `upstash-sync-token` header.
@@ -57,7 +58,16 @@ pub async fn serve_connection(stream: TcpStream, peer: SocketAddr, gw: Arc<Gatew
 
 /// [`serve_connection`] over any byte stream (the gateway's cost measurement drives it over
 /// in-memory pipes: examples/gateway_cost.rs). `peer` is the address CLIENT LIST shows.
+/// Requests are read by [`crate::h1`], which hands unusual ones to hyper ([`serve_hyper`]).
 pub async fn serve_io<S>(stream: S, peer: Arc<str>, gw: Arc<Gateway>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    crate::h1::serve(stream, peer, gw).await
+}
+
+/// The rest of a connection served by hyper.
+pub(crate) async fn serve_hyper<S>(stream: S, peer: Arc<str>, gw: Arc<Gateway>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -108,20 +118,59 @@ fn respond(gw: &Gateway, status: StatusCode, content_type: &'static str, body: B
     resp
 }
 
-fn json_error(gw: &Gateway, status: StatusCode, message: &str) -> Response<Body> {
+pub(crate) fn json_error(gw: &Gateway, status: StatusCode, message: &str) -> Response<Body> {
     respond(gw, status, "application/json", Body::full(json::error_body(message)))
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a [u8]> {
-    headers.get(name).map(|v| v.as_bytes())
+fn header<'a>(headers: &'a impl Headers, name: &HeaderName) -> Option<&'a [u8]> {
+    headers.get(name)
+}
+
+/// A request header lookup: hyper's [`HeaderMap`], or the fast path's parsed head
+/// ([`crate::h1`]). The first value of the name, as `HeaderMap::get` gives it.
+pub(crate) trait Headers: Sync {
+    fn get(&self, name: &HeaderName) -> Option<&[u8]>;
+}
+
+impl Headers for HeaderMap {
+    fn get(&self, name: &HeaderName) -> Option<&[u8]> {
+        HeaderMap::get(self, name).map(|v| v.as_bytes())
+    }
+}
+
+/// A request's body: still to be read from hyper, or already read whole by the fast path
+/// (which checked its Content-Length against [`MAX_BODY`]).
+pub(crate) enum RequestBody {
+    Incoming(Incoming),
+    Read(Bytes),
 }
 
 async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Body> {
     // The head is kept apart from the body, so the path, query and headers are borrowed
     // while the body is read.
     let (head, incoming) = req.into_parts();
-    let method = head.method;
-    if method == Method::OPTIONS {
+    let uri = &head.uri;
+    respond_to(gw, peer, &head.method, uri.path(), uri.query(), &head.headers, RequestBody::Incoming(incoming)).await
+}
+
+/// Whether `path` is one of the routes answered with an event stream, which only the hyper
+/// path serves (see [`crate::h1`]).
+pub(crate) fn is_streaming(path: &str) -> bool {
+    matches!(request::segments(path).as_slice(), ["subscribe" | "psubscribe", _] | ["monitor"])
+}
+
+/// One request, whichever HTTP implementation read it: routing, authentication, the body,
+/// running the commands and the response.
+pub(crate) async fn respond_to(
+    gw: &Gateway,
+    peer: &str,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &impl Headers,
+    body: RequestBody,
+) -> Response<Body> {
+    if *method == Method::OPTIONS {
         let mut resp = respond(gw, StatusCode::NO_CONTENT, "text/plain", Body::empty());
         let h = resp.headers_mut();
         h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, POST, PUT, OPTIONS"));
@@ -129,25 +178,22 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
         h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
         return resp;
     }
-    if !matches!(method, Method::GET | Method::HEAD | Method::POST | Method::PUT) {
+    if !matches!(*method, Method::GET | Method::HEAD | Method::POST | Method::PUT) {
         return json_error(gw, StatusCode::METHOD_NOT_ALLOWED, "ERR method not allowed");
     }
-    let headers = &head.headers;
-    let path = head.uri.path();
-    let query = head.uri.query();
     let segs = request::segments(path);
     let has_query_args = query.is_some_and(|q| request::query_pairs(q).iter().any(|(k, _)| k != b"_token"));
     let has_body =
-        headers.get(CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || headers.contains_key(TRANSFER_ENCODING);
+        header(headers, &CONTENT_LENGTH).is_some_and(|v| v != b"0") || header(headers, &TRANSFER_ENCODING).is_some();
     let route = match segs.as_slice() {
-        [] if matches!(method, Method::GET | Method::HEAD) && !has_query_args && !has_body => Route::Health,
+        [] if matches!(*method, Method::GET | Method::HEAD) && !has_query_args && !has_body => Route::Health,
         [] => Route::Single,
         ["pipeline"] => Route::Pipeline,
         ["multi-exec"] => Route::MultiExec,
         [kind @ ("subscribe" | "psubscribe"), name] => {
             Route::Subscribe { pattern: *kind == "psubscribe", name: request::percent_decode(name.as_bytes()) }
         }
-        ["monitor"] if method == Method::POST || method == Method::GET => Route::Monitor,
+        ["monitor"] if *method == Method::POST || *method == Method::GET => Route::Monitor,
         _ => Route::PathForm,
     };
     if let Route::Health = route {
@@ -198,7 +244,7 @@ async fn handle(gw: &Gateway, peer: &str, req: Request<Incoming>) -> Response<Bo
     }
     let fmt = Format { enc: Encoding { base64 }, resp2 };
 
-    let body = match read_body(headers, incoming).await {
+    let body = match read_body(headers, body).await {
         Ok(b) => b,
         Err(e) => return json_error(gw, StatusCode::BAD_REQUEST, &e.0),
     };
@@ -232,9 +278,14 @@ fn parse(
     }
 }
 
-async fn read_body(headers: &HeaderMap, mut incoming: Incoming) -> Result<Bytes, BadRequest> {
+async fn read_body(headers: &impl Headers, body: RequestBody) -> Result<Bytes, BadRequest> {
+    let mut incoming = match body {
+        RequestBody::Read(bytes) => return Ok(bytes),
+        RequestBody::Incoming(incoming) => incoming,
+    };
     let too_big = || BadRequest("ERR max request size exceeded".into());
-    if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+    let declared = header(headers, &CONTENT_LENGTH).and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+    if let Some(len) = declared {
         if len > MAX_BODY as u64 {
             return Err(too_big());
         }

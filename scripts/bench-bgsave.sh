@@ -3,7 +3,10 @@
 # SET load (-P 16) on the same keys, and BGSAVEs back to back for the whole load window.
 # Reports, for each server and each round: throughput and p99 without and during saves, the
 # number of saves completed, and peak memory (spinel: RSS; redis-server: parent + child PSS,
-# i.e. counting copy-on-write pages once).
+# i.e. counting copy-on-write pages once). Beside the load, scripts/latency-probe.py (one
+# connection, PING every 1 ms) gives the latency a non-pipelined client sees: its p99 and max
+# show whether a save stalls the server, which the load's own p99 (queueing behind 800
+# pipelined requests) cannot.
 #   scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
 # Servers run on CPU 0 (taskset -c 0), the load generator on CPU 1. Use a release build.
 set -euo pipefail
@@ -50,11 +53,13 @@ load() { # -> "rps p99"
         | awk -F'"' '/^"SET"/ { print $4, $14 }'
 }
 
-measure() { # name with_saves -> "rps p99 saves peak_kib base_kib"
+measure() { # name with_saves -> "rps p99 saves peak_kib base_kib probe_p99 probe_max"
     local base peak saves=0 result
     base=$(memory); peak=$base
     load > "$WORK/load.out" &
     local lp=$!
+    taskset -c 1 python3 scripts/latency-probe.py "$PORT" 1 > "$WORK/probe.out" &
+    local pp=$!
     while kill -0 "$lp" 2>/dev/null; do
         if [[ $2 == yes ]] && [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') == 0 ]]; then
             redis-cli -p "$PORT" bgsave >/dev/null 2>&1 && saves=$((saves + 1))
@@ -63,20 +68,25 @@ measure() { # name with_saves -> "rps p99 saves peak_kib base_kib"
         sleep 0.05
     done
     wait "$lp"
+    kill -TERM "$pp"; wait "$pp" || true
     result=$(cat "$WORK/load.out")
+    local probe_p99="" probe_max=""
+    read -r _ probe_p99 _ probe_max _ < "$WORK/probe.out" || true
+
     # Let the last save finish before the next measurement.
     while [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') != 0 ]]; do sleep 0.1; done
-    echo "$result $saves $peak $base"
+    echo "$result $saves $peak $base ${probe_p99:-?} ${probe_max:-?}"
 }
 
-printf '%-7s %-5s %10s %8s %6s %10s %10s\n' server saves rps p99_ms n peak_MiB base_MiB
+printf '%-7s %-5s %10s %8s %6s %10s %10s %10s %10s\n' server saves rps p99_ms n peak_MiB base_MiB \
+    probe_p99 probe_max
 for round in $(seq "$ROUNDS"); do
     for server in redis spinel; do
         start "$server"
         for mode in no yes; do
-            read -r rps p99 saves peak base < <(measure "$server" "$mode")
-            printf '%-7s %-5s %10s %8s %6s %10.1f %10.1f\n' "$server" "$mode" "$rps" "$p99" "$saves" \
-                "$(echo "$peak / 1024" | bc -l)" "$(echo "$base / 1024" | bc -l)"
+            read -r rps p99 saves peak base probe_p99 probe_max < <(measure "$server" "$mode")
+            printf '%-7s %-5s %10s %8s %6s %10.1f %10.1f %10s %10s\n' "$server" "$mode" "$rps" "$p99" "$saves" \
+                "$(echo "$peak / 1024" | bc -l)" "$(echo "$base / 1024" | bc -l)" "$probe_p99" "$probe_max"
         done
         stop
     done

@@ -65,11 +65,20 @@ fn huge_declared_bulk_does_not_allocate_or_fail() {
     c.send(b"*2\r\n$4\r\nECHO\r\n$400000000\r\nabc");
     let mut other = Conn::open(&srv);
     assert_eq!(other.cmd(&["PING"]), simple("PONG"));
-    let info = other.cmd(&["CLIENT", "LIST"]);
-    let Frame::Bulk(text) = info else { panic!("{info:?}") };
+    // The first connection is registered once the server has read its bytes, which may be
+    // after `other` was served: wait for it to appear.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = loop {
+        let info = other.cmd(&["CLIENT", "LIST"]);
+        let Frame::Bulk(text) = info else { panic!("{info:?}") };
+        let text = String::from_utf8(text).unwrap();
+        if let Some(line) = text.lines().find(|l| !l.contains("cmd=client|list")) {
+            break line.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "the first client never showed up: {text}");
+        std::thread::yield_now();
+    };
     // The waiting client's query buffer holds what was sent, not the declared 400 MB.
-    let text = String::from_utf8(text).unwrap();
-    let line = text.lines().find(|l| !l.contains("cmd=client|list")).unwrap();
     let qbuf: usize = line.split("qbuf=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(qbuf < 1024, "{line}");
 }

@@ -122,10 +122,6 @@ pub(crate) fn json_error(gw: &Gateway, status: StatusCode, message: &str) -> Res
     respond(gw, status, "application/json", Body::full(json::error_body(message)))
 }
 
-fn header<'a>(headers: &'a impl Headers, name: &HeaderName) -> Option<&'a [u8]> {
-    headers.get(name)
-}
-
 /// A request header lookup: hyper's [`HeaderMap`], or the fast path's parsed head
 /// ([`crate::h1`]). The first value of the name, as `HeaderMap::get` gives it.
 pub(crate) trait Headers: Sync {
@@ -183,8 +179,7 @@ pub(crate) async fn respond_to(
     }
     let segs = request::segments(path);
     let has_query_args = query.is_some_and(|q| request::query_pairs(q).iter().any(|(k, _)| k != b"_token"));
-    let has_body =
-        header(headers, &CONTENT_LENGTH).is_some_and(|v| v != b"0") || header(headers, &TRANSFER_ENCODING).is_some();
+    let has_body = headers.get(&CONTENT_LENGTH).is_some_and(|v| v != b"0") || headers.get(&TRANSFER_ENCODING).is_some();
     let route = match segs.as_slice() {
         [] if matches!(*method, Method::GET | Method::HEAD) && !has_query_args && !has_body => Route::Health,
         [] => Route::Single,
@@ -210,7 +205,7 @@ pub(crate) async fn respond_to(
 
     // Authentication comes before anything about the body.
     let query_token = request::query_token(query);
-    let token = match crate::auth::request_token(header(headers, &AUTHORIZATION), query_token) {
+    let token = match crate::auth::request_token(headers.get(&AUTHORIZATION), query_token) {
         Ok(Some(t)) => t,
         _ => return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized"),
     };
@@ -225,9 +220,8 @@ pub(crate) async fn respond_to(
     drop(token);
     let Some(principal) = principal else { return json_error(gw, StatusCode::UNAUTHORIZED, "Unauthorized") };
 
-    let base64 = header(headers, &UPSTASH_ENCODING).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"base64"));
-    let resp2 =
-        header(headers, &UPSTASH_RESPONSE_FORMAT).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"resp2"));
+    let base64 = headers.get(&UPSTASH_ENCODING).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"base64"));
+    let resp2 = headers.get(&UPSTASH_RESPONSE_FORMAT).is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"resp2"));
     if resp2 && base64 {
         return json_error(
             gw,
@@ -284,7 +278,7 @@ async fn read_body(headers: &impl Headers, body: RequestBody) -> Result<Bytes, B
         RequestBody::Incoming(incoming) => incoming,
     };
     let too_big = || BadRequest("ERR max request size exceeded".into());
-    let declared = header(headers, &CONTENT_LENGTH).and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+    let declared = headers.get(&CONTENT_LENGTH).and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
     if let Some(len) = declared {
         if len > MAX_BODY as u64 {
             return Err(too_big());

@@ -162,14 +162,7 @@ impl Sha {
 }
 
 pub fn sha1_hex(data: &[u8]) -> String {
-    use sha1::{Digest, Sha1};
-    let digest = Sha1::digest(data);
-    let mut s = String::with_capacity(40);
-    for b in digest.iter() {
-        s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
-    }
-    s
+    Sha::of_body(data).as_str().to_string()
 }
 
 /// Builds the EVAL VM (Redis's scriptingInit).

@@ -7,7 +7,15 @@
 # connection, PING every 1 ms) gives the latency a non-pipelined client sees: its p99 and max
 # show whether a save stalls the server, which the load's own p99 (queueing behind 800
 # pipelined requests) cannot.
-#   scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
+#   [CLIENTS=N] scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
+# CLIENTS (default 50, redis-benchmark's default) sets the load's connections; with 50 x 16
+# requests in flight a request queues behind ~800 others, so the load's p99 is several ms on
+# any server; CLIENTS=4 (64 in flight) still saturates the core and leaves p99 to the server.
+# SERVERS (default "redis spinel") picks the servers to run. GEN=loadgen drives the load with
+# this repo's loadgen (target/release/loadgen, or LOADGEN_BIN) instead of redis-benchmark, and
+# RATE=N paces it at N SET/s (see crates/difftest/src/bin/loadgen.rs): a load that leaves the
+# core headroom, whose p99 shows what the saves add rather than queueing. loadgen's latency
+# runs from when a batch was due, so a stall also counts for the batches it held back.
 # Servers run on CPU 0 (taskset -c 0), the load generator on CPU 1. Use a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +23,11 @@ SPINEL=${1:-target/release/spinel}
 PORT=${2:-7640}
 ROUNDS=${3:-3}
 REQUESTS=${4:-8000000}
+CLIENTS=${CLIENTS:-50}
+SERVERS=${SERVERS:-redis spinel}
+GEN=${GEN:-redis-benchmark}
+RATE=${RATE:-0}
+LOADGEN_BIN=${LOADGEN_BIN:-target/release/loadgen}
 KEYS=1000000
 WORK=$(mktemp -d)
 PID=""
@@ -49,29 +62,31 @@ memory() {
 }
 
 load() { # -> "rps p99"
-    taskset -c 1 redis-benchmark -p "$PORT" -t set -n "$REQUESTS" -r $KEYS -P 16 -d 16 -c 50 --csv 2>/dev/null \
+    if [[ $GEN == loadgen ]]; then
+        taskset -c 1 "$LOADGEN_BIN" --port "$PORT" -c "$CLIENTS" -P 16 -n "$REQUESTS" -r $KEYS --rate "$RATE" \
+            --unit 'SET key:__rand_int__ xxxxxxxxxxxxxxxx' \
+            | awk '/^latency_ms/ { p99 = $7 } END { rate = $1; printf "%.0f %s\n", rate, p99 }'
+        return
+    fi
+    taskset -c 1 redis-benchmark -p "$PORT" -t set -n "$REQUESTS" -r $KEYS -P 16 -d 16 -c "$CLIENTS" --csv 2>/dev/null \
         | awk -F'"' '/^"SET"/ { print $4, $14 }'
 }
 
 measure() { # name with_saves -> "rps p99 saves peak_kib base_kib probe_p99 probe_max"
-    local base peak saves=0 result
-    base=$(memory); peak=$base
-    load > "$WORK/load.out" &
-    local lp=$!
+    local base
+    base=$(memory)
+    taskset -c 1 python3 scripts/bgsave-monitor.py "$PORT" "$PID" $([[ $2 == yes ]] && echo --saves) \
+        > "$WORK/monitor.out" &
+    local mp=$!
     taskset -c 1 python3 scripts/latency-probe.py "$PORT" 1 > "$WORK/probe.out" &
     local pp=$!
-    while kill -0 "$lp" 2>/dev/null; do
-        if [[ $2 == yes ]] && [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') == 0 ]]; then
-            redis-cli -p "$PORT" bgsave >/dev/null 2>&1 && saves=$((saves + 1))
-        fi
-        local m; m=$(memory); ((m > peak)) && peak=$m
-        sleep 0.05
-    done
-    wait "$lp"
-    kill -TERM "$pp"; wait "$pp" || true
-    result=$(cat "$WORK/load.out")
-    local probe_p99="" probe_max=""
+    local result
+    result=$(load)
+    kill -TERM "$pp" "$mp"; wait "$pp" || true; wait "$mp" || true
+    local saves=0 peak=0 probe_p99="" probe_max=""
+    read -r saves peak < "$WORK/monitor.out" || true
     read -r _ probe_p99 _ probe_max _ < "$WORK/probe.out" || true
+    ((peak > base)) || peak=$base
 
     # Let the last save finish before the next measurement.
     while [[ $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^rdb_bgsave_in_progress/ {print $2}') != 0 ]]; do sleep 0.1; done
@@ -81,7 +96,7 @@ measure() { # name with_saves -> "rps p99 saves peak_kib base_kib probe_p99 prob
 printf '%-7s %-5s %10s %8s %6s %10s %10s %10s %10s\n' server saves rps p99_ms n peak_MiB base_MiB \
     probe_p99 probe_max
 for round in $(seq "$ROUNDS"); do
-    for server in redis spinel; do
+    for server in $SERVERS; do
         start "$server"
         for mode in no yes; do
             read -r rps p99 saves peak base probe_p99 probe_max < <(measure "$server" "$mode")

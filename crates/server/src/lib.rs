@@ -439,9 +439,12 @@ async fn background_loop(shared: SharedRef, kick: Arc<tokio::sync::Notify>) {
         loop {
             let progress = drive(&mut *shared.lock_async().await);
             match progress {
-                // Not yield_now: a task that is always ready keeps the runtime from polling
-                // sockets; waiting for the next timer tick lets every client run first.
+                // Clients are active (or the writer is behind): wait for the next timer
+                // tick (~1 ms), which lets every client run first.
                 Progress::More | Progress::Waiting => tokio::time::sleep(Duration::from_micros(1)).await,
+                // Idle server: yield_now defers this task until the runtime has polled its
+                // sockets, so a client that arrived meanwhile runs before the next step.
+                Progress::Again => tokio::task::yield_now().await,
                 Progress::Idle => break,
             }
         }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! loadgen --port P [--host H] [-c CONNS] [-P UNITS] [-n UNITS] [-r RANGE]
-//!         [--subscribers N --channel CH] --unit 'CMD;CMD;…' [--unit …]
+//!         [--rate UNITS_PER_SEC] [--subscribers N --channel CH] --unit 'CMD;CMD;…' [--unit …]
 //! ```
 //! A unit is a `;`-separated list of commands (words split on spaces). Every `--unit` is a group
 //! of CONNS connections; each connection sends P units back to back, reads all their replies,
@@ -15,13 +15,21 @@
 //! (1, 2, …: predictable stream IDs). `--subscribers N` adds N connections that SUBSCRIBE to CH
 //! and read everything published, so PUBLISH is measured with real receivers.
 //!
+//! `--rate R` paces group 0 at R units a second in all (each connection sends its batches on a
+//! fixed schedule) instead of as fast as the server answers: a load that leaves the server
+//! headroom, so its latency shows stalls rather than queueing. A unit's latency runs from the
+//! moment its batch was *due* to its last reply, so a stalled server is not excused by the
+//! batches it kept from being sent (no coordinated omission). Group 0's latency percentiles
+//! are printed (`latency_ms p50 p99 p999 max`) before the rate line.
+//!
 //! Any error reply fails the run (exit 1): a benchmark must never time error replies.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 struct Options {
     host: String,
@@ -30,13 +38,15 @@ struct Options {
     pipeline: usize,
     units: u64,
     range: u64,
+    /// Units a second for group 0 in all; 0 = as fast as the server answers.
+    rate: u64,
     groups: Vec<Vec<Vec<String>>>,
     subscribers: usize,
     channel: String,
 }
 
 const USAGE: &str = "usage: loadgen --port P [--host H] [-c CONNS] [-P UNITS] [-n UNITS] [-r RANGE] \
-[--subscribers N --channel CH] --unit 'CMD;CMD' [--unit ...]";
+[--rate UNITS_PER_SEC] [--subscribers N --channel CH] --unit 'CMD;CMD' [--unit ...]";
 
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
@@ -46,6 +56,7 @@ fn parse_args() -> Result<Options, String> {
         pipeline: 1,
         units: 100_000,
         range: 1_000_000,
+        rate: 0,
         groups: Vec::new(),
         subscribers: 0,
         channel: String::new(),
@@ -61,6 +72,7 @@ fn parse_args() -> Result<Options, String> {
             "-P" => options.pipeline = number()?.max(1) as usize,
             "-n" => options.units = number()?.max(1),
             "-r" => options.range = number()?.max(1),
+            "--rate" => options.rate = number()?,
             "--unit" => options.groups.push(parse_unit(&value)?),
             "--subscribers" => options.subscribers = number()? as usize,
             "--channel" => options.channel = value.clone(),
@@ -160,6 +172,17 @@ struct Shared {
     done: AtomicBool,
     units: AtomicU64,
     target: u64,
+    /// Group 0's unit latencies in microseconds, appended by each connection at its end.
+    latencies_us: Mutex<Vec<u32>>,
+}
+
+/// The `q` quantile (0..=1) of sorted `values`, in milliseconds.
+fn quantile_ms(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index] as f64 / 1000.0
 }
 
 /// One connection's loop: send P units, read their replies, count, until the run is done.
@@ -172,6 +195,12 @@ fn drive(options: &Options, group: usize, conn: usize, shared: &Shared) -> Resul
     let mut inbuf = Vec::with_capacity(64 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     let mut seq = 0;
+    let mut latencies_us = Vec::new();
+    // A paced connection's share of the rate, as the interval between its batches.
+    let interval = (group == 0 && options.rate > 0)
+        .then(|| Duration::from_secs_f64(options.pipeline as f64 * options.conns as f64 / options.rate as f64));
+    let started = Instant::now();
+    let mut batches = 0u32;
     // Only group 0 stops at the end: a partner group (the other side of a ping-pong) that stopped
     // early could leave a group-0 connection waiting forever; partners die with the process.
     while group != 0 || !shared.done.load(Ordering::Relaxed) {
@@ -180,6 +209,17 @@ fn drive(options: &Options, group: usize, conn: usize, shared: &Shared) -> Resul
             seq += 1;
             encode_unit(&mut out, unit, rng.below(options.range), conn, seq);
         }
+        let due = match interval {
+            Some(interval) => {
+                let due = started + interval * batches;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                due
+            }
+            None => Instant::now(),
+        };
+        batches += 1;
         stream.write_all(&out).map_err(|e| format!("write: {e}"))?;
         let mut pending = options.pipeline * unit.len();
         while pending > 0 {
@@ -190,6 +230,9 @@ fn drive(options: &Options, group: usize, conn: usize, shared: &Shared) -> Resul
                     }
                     inbuf.drain(..len);
                     pending -= 1;
+                    if group == 0 && pending % unit.len() == 0 {
+                        latencies_us.push(due.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    }
                 }
                 None => match stream.read(&mut chunk) {
                     Ok(0) => return Err("server closed the connection".into()),
@@ -206,6 +249,7 @@ fn drive(options: &Options, group: usize, conn: usize, shared: &Shared) -> Resul
             }
         }
     }
+    shared.latencies_us.lock().unwrap_or_else(|e| e.into_inner()).append(&mut latencies_us);
     Ok(())
 }
 
@@ -249,7 +293,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let shared = Arc::new(Shared { done: AtomicBool::new(false), units: AtomicU64::new(0), target: options.units });
+    let shared = Arc::new(Shared {
+        done: AtomicBool::new(false),
+        units: AtomicU64::new(0),
+        target: options.units,
+        latencies_us: Mutex::new(Vec::new()),
+    });
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     for _ in 0..options.subscribers {
         let (options, ready) = (options.clone(), ready_tx.clone());
@@ -285,6 +334,15 @@ fn main() -> std::process::ExitCode {
     }
     let seconds = start.elapsed().as_secs_f64();
     let units = shared.units.load(Ordering::Relaxed);
+    let mut latencies = std::mem::take(&mut *shared.latencies_us.lock().unwrap_or_else(|e| e.into_inner()));
+    latencies.sort_unstable();
+    println!(
+        "latency_ms p50 p99 p999 max: {:.3} {:.3} {:.3} {:.3}",
+        quantile_ms(&latencies, 0.5),
+        quantile_ms(&latencies, 0.99),
+        quantile_ms(&latencies, 0.999),
+        quantile_ms(&latencies, 1.0)
+    );
     println!("units: {units}, seconds: {seconds:.3}");
     println!("{:.2}", units as f64 / seconds);
     if failed {

@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use super::{CRC64, OPCODE_AUX, OPCODE_EOF};
+use super::{Crc64Digest, CRC64, OPCODE_AUX, OPCODE_EOF};
 use crate::util::lzf::Compressor;
 
 pub struct RdbWriter<W: Write> {
     out: W,
     /// The running checksum; None when another stage computes it (the background writer).
-    crc: Option<crc::Digest<'static, u64>>,
+    crc: Option<Crc64Digest>,
     compress: bool,
     /// LZF state, created on the first string worth compressing.
     lzf: Option<Box<Compressor>>,

@@ -155,3 +155,40 @@ fn killing_a_snapshot_leaves_no_file_and_no_hold() {
     assert!(srv.dbs.iter().all(|d| d.snapshot_origin().is_none()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn drive_repeats_short_steps_when_idle_and_waits_for_a_tick_when_clients_ran() {
+    let dir = std::env::temp_dir().join(format!("spinel-snap-drive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut srv = Server::new(Config::new());
+    let mut rng = Rng::seeded();
+    // Far more keys than a 250 µs step can walk, so every drive below leaves work to do.
+    populate(&mut srv, &mut rng, 60_000);
+    let path = dir.join("drive.rdb");
+    start(&mut srv, Purpose::Rdb, Format::Rdb, path.clone(), None, None).unwrap();
+    assert_eq!(drive(&mut srv), Progress::Again, "no command ran: an idle step, repeated at once");
+    srv.stats.total_commands_processed += 1;
+    assert_eq!(drive(&mut srv), Progress::More, "a command ran: the next step waits for a tick");
+    assert_eq!(drive(&mut srv), Progress::Again);
+    kill(&mut srv);
+    assert!(wait_outcome(&mut srv).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn incremental_fsync_hands_each_4mb_to_writeback_and_waits_for_the_one_before() {
+    let dir = std::env::temp_dir().join(format!("spinel-snap-autosync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = std::fs::File::create(dir.join("sync")).unwrap();
+    let mut sync = AutoSync::default();
+    let chunk = vec![7u8; 300 * 1024];
+    let mut written = 0u64;
+    while written < 9 * 1024 * 1024 {
+        std::io::Write::write_all(&mut file, &chunk).unwrap();
+        written += chunk.len() as u64;
+        sync.wrote(&file, written).unwrap();
+        assert_eq!(sync.started, written / AutoSync::STEP * AutoSync::STEP);
+    }
+    assert_eq!(sync.started, 8 * 1024 * 1024);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

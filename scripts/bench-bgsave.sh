@@ -2,20 +2,21 @@
 # BGSAVE under load, spinel next to redis-server (fork-based BGSAVE): 1M keys, a pipelined
 # SET load (-P 16) on the same keys, and BGSAVEs back to back for the whole load window.
 # Reports, for each server and each round: throughput and p99 without and during saves, the
-# number of saves completed, and peak memory (spinel: RSS; redis-server: parent + child PSS,
-# i.e. counting copy-on-write pages once). Beside the load, scripts/latency-probe.py (one
-# connection, PING every 1 ms) gives the latency a non-pipelined client sees: its p99 and max
-# show whether a save stalls the server, which the load's own p99 (queueing behind 800
-# pipelined requests) cannot.
-#   [CLIENTS=N] scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
-# CLIENTS (default 50, redis-benchmark's default) sets the load's connections; with 50 x 16
+# number of saves completed, and peak memory (PSS of the server and of redis-server's forked
+# child: pages they share count once). scripts/bgsave-monitor.py polls memory and issues the
+# BGSAVEs; scripts/latency-probe.py (one connection, PING every 1 ms) gives the latency a
+# non-pipelined client sees. Both run on the client's CPU.
+#   [CLIENTS=N] [GEN=loadgen] [RATE=N] [SERVERS=...] \
+#       scripts/bench-bgsave.sh [spinel-binary] [port] [rounds] [requests]
+# CLIENTS (default 50, redis-benchmark's default) sets the load's connections. With 50 x 16
 # requests in flight a request queues behind ~800 others, so the load's p99 is several ms on
-# any server; CLIENTS=4 (64 in flight) still saturates the core and leaves p99 to the server.
-# SERVERS (default "redis spinel") picks the servers to run. GEN=loadgen drives the load with
-# this repo's loadgen (target/release/loadgen, or LOADGEN_BIN) instead of redis-benchmark, and
-# RATE=N paces it at N SET/s (see crates/difftest/src/bin/loadgen.rs): a load that leaves the
-# core headroom, whose p99 shows what the saves add rather than queueing. loadgen's latency
-# runs from when a batch was due, so a stall also counts for the batches it held back.
+# any server whatever a save does; CLIENTS=4 (64 in flight) still saturates the server and
+# leaves p99 to it. GEN=loadgen drives the load with this repo's loadgen (LOADGEN_BIN, default
+# target/release/loadgen), which keeps a server busier than redis-benchmark does. RATE=N paces
+# loadgen at N SET/s, latency counted from when each batch was due (see
+# crates/difftest/src/bin/loadgen.rs); on a 2-core box the paced client shares its CPU with
+# the probe and the poller and falls behind its own schedule, so its p99 there measures the
+# client. SERVERS (default "redis spinel") picks the servers.
 # Servers run on CPU 0 (taskset -c 0), the load generator on CPU 1. Use a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."

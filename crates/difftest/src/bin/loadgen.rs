@@ -366,6 +366,16 @@ mod tests {
     }
 
     #[test]
+    fn quantiles_pick_the_nearest_rank() {
+        let sorted: Vec<u32> = (1..=100).map(|i| i * 1000).collect();
+        assert_eq!(quantile_ms(&sorted, 0.5), 50.0);
+        assert_eq!(quantile_ms(&sorted, 0.99), 99.0);
+        assert_eq!(quantile_ms(&sorted, 1.0), 100.0);
+        assert_eq!(quantile_ms(&sorted[..1], 0.99), 1.0);
+        assert_eq!(quantile_ms(&[], 0.99), 0.0);
+    }
+
+    #[test]
     fn unit_placeholders_share_one_random_number() {
         let mut out = Vec::new();
         encode_unit(

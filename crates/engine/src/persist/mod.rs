@@ -13,6 +13,7 @@
 //! This module holds the state INFO persistence reports and the save/load entry points.
 
 pub mod aof;
+pub mod autosync;
 pub mod dump;
 pub mod encoding;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub mod value;
 
 use std::path::{Path, PathBuf};
 
+use self::autosync::SyncedFile;
 use crate::server::Server;
 
 /// What INFO persistence reports, and what save points and MISCONF decide on.
@@ -115,9 +117,11 @@ pub fn sync_dir(path: &Path) {
 
 /// Writes `data` to `path` atomically: a temp file in the same directory, fsync, rename over
 /// the target, fsync the directory. A crash leaves the old file or the new one, never half.
+/// `incremental_fsync` syncs the file 4 MB at a time as it is written (see `autosync`).
 pub fn write_atomically(
     path: &Path,
-    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    incremental_fsync: bool,
+    fill: impl FnOnce(&mut std::io::BufWriter<SyncedFile>) -> std::io::Result<()>,
 ) -> Result<(), String> {
     use std::io::Write;
     let tmp = parent_dir(path).join(format!("temp-{}.rdb", std::process::id()));
@@ -129,11 +133,11 @@ pub fn write_atomically(
         )
     })?;
     let result = (|| {
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, SyncedFile::new(file, incremental_fsync));
         fill(&mut w)?;
         w.flush()?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()
+        file.file().sync_all()
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
@@ -167,7 +171,8 @@ pub fn save(srv: &mut Server) -> Result<(), String> {
     let opts = rdb::dataset::SaveOptions::from_config(srv);
     let dirty = srv.fx.dirty;
     srv.persistence.saves += 1;
-    let result = write_atomically(&path, |w| rdb::dataset::save(srv, w, opts).map(|_| ()));
+    let incremental = srv.config.bool("rdb-save-incremental-fsync");
+    let result = write_atomically(&path, incremental, |w| rdb::dataset::save(srv, w, opts).map(|_| ()));
     match result {
         Ok(()) => {
             crate::log::notice("DB saved on disk");

@@ -24,9 +24,10 @@
 //!   Only keys written before the walker reaches them cost memory, and only their
 //!   serialized size.
 //! * Serialized records go in 256 KiB chunks through a bounded channel to a writer thread,
-//!   which computes the CRC-64, writes a temp file, fsyncs it and renames it over the target
-//!   (then fsyncs the directory). The engine never waits on the disk; if the disk is slower
-//!   than the walker, the channel fills and the walker pauses.
+//!   which computes the CRC-64, writes a temp file (syncing it 4 MB at a time, see
+//!   [`super::autosync`]), fsyncs it and renames it over the target (then fsyncs the
+//!   directory). The engine never waits on the disk; if the disk is slower than the walker,
+//!   the channel fills and the walker pauses.
 //!
 //! The result is exactly the dataset as it was when the snapshot started, like a fork's.
 
@@ -36,6 +37,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::autosync::SyncedFile;
 use super::rdb::dataset::{write_db_header, write_header, write_record, RecordMeta, SaveOptions};
 use super::rdb::write::RdbWriter;
 use super::rdb::{CRC64, OPCODE_EOF};
@@ -364,7 +366,7 @@ fn prepare(srv: &mut Server, job: &mut Job, budget: Duration) -> Option<Progress
 /// The writer thread: checksums and writes chunks to a temp file beside `path`, then syncs
 /// and renames it. `trailer` is Some(checksum?) for an RDB image, which ends with its CRC-64
 /// (zero when checksums are off). `autosync` is `rdb-save-incremental-fsync` (or the AOF
-/// rewrite's): the file goes to disk 4 MB at a time as it is written (see [`AutoSync`]).
+/// rewrite's): the file goes to disk 4 MB at a time as it is written (see [`SyncedFile`]).
 /// Any I/O error ends it early (the engine notices and stops walking).
 fn write_stream(
     rx: Receiver<Msg>,
@@ -375,12 +377,12 @@ fn write_stream(
 ) -> Outcome {
     use std::io::Write;
     // Chunks are already 256 KiB: written as they come, with no buffer copying them again.
-    let mut out = std::fs::File::create(path).map_err(|e| {
+    let file = std::fs::File::create(path).map_err(|e| {
         format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}", path.display(), cwd())
     })?;
+    let mut out = SyncedFile::new(file, autosync);
     let mut crc = CRC64.digest();
     let mut bytes = 0u64;
-    let mut sync = autosync.then(AutoSync::default);
     let result = (|| -> std::io::Result<bool> {
         for msg in rx.iter() {
             match msg {
@@ -388,9 +390,6 @@ fn write_stream(
                     crc.update(&chunk);
                     out.write_all(&chunk)?;
                     bytes += chunk.len() as u64;
-                    if let Some(sync) = &mut sync {
-                        sync.wrote(&out, bytes)?;
-                    }
                 }
                 Msg::Finish => {
                     if let Some(checksum) = trailer {
@@ -398,7 +397,7 @@ fn write_stream(
                         out.write_all(&sum.to_le_bytes())?;
                         bytes += 8;
                     }
-                    out.sync_all()?;
+                    out.file().sync_all()?;
                     return Ok(true);
                 }
             }
@@ -433,59 +432,6 @@ fn write_stream(
     }
 }
 
-/// Incremental fsync, as Redis's rio does with `rdb-save-incremental-fsync`: at each 4 MB
-/// boundary, start writing the last 4 MB out (`SYNC_FILE_RANGE_WRITE`) and wait for the 4 MB
-/// before them. The kernel never holds more than ~8 MB of the image dirty, so the final
-/// fsync is short, the writeback work comes in small pieces instead of one burst of several
-/// milliseconds of CPU at the end (which, on a CPU shared with the engine, clients feel),
-/// and other writers on the disk are not starved by a flood of dirty pages.
-#[derive(Default)]
-struct AutoSync {
-    /// Bytes handed to writeback so far (a multiple of [`AutoSync::STEP`]).
-    started: u64,
-}
-
-impl AutoSync {
-    const STEP: u64 = 4 * 1024 * 1024;
-
-    /// `written` bytes of the file are written: sync what crossed a boundary.
-    fn wrote(&mut self, file: &std::fs::File, written: u64) -> std::io::Result<()> {
-        while written >= self.started + Self::STEP {
-            Self::range(file, self.started, false)?;
-            if self.started >= Self::STEP {
-                Self::range(file, self.started - Self::STEP, true)?;
-            }
-            self.started += Self::STEP;
-        }
-        Ok(())
-    }
-
-    #[cfg(target_os = "linux")]
-    fn range(file: &std::fs::File, offset: u64, wait: bool) -> std::io::Result<()> {
-        use std::os::fd::AsRawFd;
-        let flags = if wait {
-            libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER
-        } else {
-            libc::SYNC_FILE_RANGE_WRITE
-        };
-        // SAFETY: a plain syscall on an open descriptor this function borrows.
-        let rc = unsafe { libc::sync_file_range(file.as_raw_fd(), offset as i64, Self::STEP as i64, flags) };
-        if rc == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    /// Without sync_file_range, Redis fsyncs at each boundary.
-    #[cfg(not(target_os = "linux"))]
-    fn range(file: &std::fs::File, _offset: u64, wait: bool) -> std::io::Result<()> {
-        if wait {
-            return Ok(());
-        }
-        file.sync_data()
-    }
-}
-
 fn cwd() -> String {
     std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into())
 }
@@ -508,7 +454,7 @@ pub enum Progress {
 /// the module docs): about an eighth of the time clients had when commands ran meanwhile
 /// ([`Progress::More`]), a short step to be repeated at once when the server was idle
 /// ([`Progress::Again`]). The server crate calls this, lets the runtime poll sockets and run
-/// clients, and calls again while it returns neither [`Progress::Idle`].
+/// clients, and calls again until it returns [`Progress::Idle`].
 pub fn drive(srv: &mut Server) -> Progress {
     let commands = srv.stats.total_commands_processed;
     let Some(job) = srv.persistence.snapshot.as_mut() else { return Progress::Idle };

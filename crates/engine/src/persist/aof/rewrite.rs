@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::{dir, file_name, Status};
 use crate::keyspace::{Entry, StrRef, ValueRef};
+use crate::persist::autosync::SyncedFile;
 use crate::persist::snapshot::{self, Format, Purpose};
 use crate::persist::value::Loaded;
 use crate::server::Server;
@@ -225,7 +226,8 @@ pub fn write_base_now(srv: &mut Server, path: &Path) -> Result<(), String> {
     let tmp = PathBuf::from(format!("temp-rewriteaof-{}.aof", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let incremental = srv.config.bool("aof-rewrite-incremental-fsync");
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, SyncedFile::new(file, incremental));
         match format(srv) {
             Format::Rdb => {
                 let mut opts = crate::persist::rdb::dataset::SaveOptions::from_config(srv);
@@ -256,7 +258,7 @@ pub fn write_base_now(srv: &mut Server, path: &Path) -> Result<(), String> {
             }
         }
         w.flush()?;
-        w.get_ref().sync_all()?;
+        w.get_ref().file().sync_all()?;
         drop(w);
         std::fs::rename(&tmp, path)
     })();

@@ -174,21 +174,3 @@ fn drive_repeats_short_steps_when_idle_and_waits_for_a_tick_when_clients_ran() {
     assert!(wait_outcome(&mut srv).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
-
-#[test]
-fn incremental_fsync_hands_each_4mb_to_writeback_and_waits_for_the_one_before() {
-    let dir = std::env::temp_dir().join(format!("spinel-snap-autosync-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut file = std::fs::File::create(dir.join("sync")).unwrap();
-    let mut sync = AutoSync::default();
-    let chunk = vec![7u8; 300 * 1024];
-    let mut written = 0u64;
-    while written < 9 * 1024 * 1024 {
-        std::io::Write::write_all(&mut file, &chunk).unwrap();
-        written += chunk.len() as u64;
-        sync.wrote(&file, written).unwrap();
-        assert_eq!(sync.started, written / AutoSync::STEP * AutoSync::STEP);
-    }
-    assert_eq!(sync.started, 8 * 1024 * 1024);
-    std::fs::remove_dir_all(&dir).unwrap();
-}

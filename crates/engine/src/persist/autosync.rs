@@ -31,6 +31,11 @@ impl SyncedFile {
         &self.file
     }
 
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
     /// Syncs the boundaries the file has crossed.
     fn sync_crossed(&mut self) -> io::Result<()> {
         let Some(started) = &mut self.started else { return Ok(()) };

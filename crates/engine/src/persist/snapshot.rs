@@ -382,20 +382,17 @@ fn write_stream(
     })?;
     let mut out = SyncedFile::new(file, autosync);
     let mut crc = CRC64.digest();
-    let mut bytes = 0u64;
     let result = (|| -> std::io::Result<bool> {
         for msg in rx.iter() {
             match msg {
                 Msg::Data(chunk) => {
                     crc.update(&chunk);
                     out.write_all(&chunk)?;
-                    bytes += chunk.len() as u64;
                 }
                 Msg::Finish => {
                     if let Some(checksum) = trailer {
                         let sum = if checksum { crc.clone().finalize() } else { 0 };
                         out.write_all(&sum.to_le_bytes())?;
-                        bytes += 8;
                     }
                     out.file().sync_all()?;
                     return Ok(true);
@@ -404,6 +401,7 @@ fn write_stream(
         }
         Ok(false)
     })();
+    let bytes = out.written();
     drop(out);
     match result {
         Ok(true) => {
